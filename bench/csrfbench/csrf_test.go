@@ -1,0 +1,50 @@
+package csrfbench
+
+import (
+	"testing"
+)
+
+// TestScenarios verifies, for every library, that each benchmarked scenario
+// behaves as intended: tokens rendered, valid POST accepted, forged and
+// missing tokens refused, cross-site POST rejected without reaching the app.
+func TestScenarios(t *testing.T) {
+	libs, err := Libs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lib := range libs {
+		t.Run(lib.Name, func(t *testing.T) {
+			if _, err := Prepare(lib); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// BenchmarkCSRF measures every scenario for every library. Names are
+// BenchmarkCSRF/<scenario>/<library>.
+func BenchmarkCSRF(b *testing.B) {
+	libs, err := Libs()
+	if err != nil {
+		b.Fatal(err)
+	}
+	prepared := make([]map[string]*Case, len(libs))
+	for i, lib := range libs {
+		if prepared[i], err = Prepare(lib); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, sc := range Scenarios {
+		b.Run(sc, func(b *testing.B) {
+			for i, lib := range libs {
+				c := prepared[i][sc]
+				b.Run(lib.Name, func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						c.Serve()
+					}
+				})
+			}
+		})
+	}
+}
