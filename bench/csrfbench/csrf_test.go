@@ -1,8 +1,22 @@
 package csrfbench
 
 import (
+	"os"
+	"strconv"
 	"testing"
 )
+
+// rotation returns the order in which to run n libraries: rotated by
+// $BULWARK_BENCH_ROTATE, so that across scripts/bench's runs every library
+// takes every position (the first benchmark of a group tends to be slower).
+func rotation(n int) []int {
+	k, _ := strconv.Atoi(os.Getenv("BULWARK_BENCH_ROTATE"))
+	order := make([]int, n)
+	for i := range order {
+		order[i] = ((i+k)%n + n) % n
+	}
+	return order
+}
 
 // TestScenarios verifies, for every library, that each benchmarked scenario
 // behaves as intended: tokens rendered, valid POST accepted, forged and
@@ -36,8 +50,8 @@ func BenchmarkCSRF(b *testing.B) {
 	}
 	for _, sc := range Scenarios {
 		b.Run(sc, func(b *testing.B) {
-			for i, lib := range libs {
-				c := prepared[i][sc]
+			for _, i := range rotation(len(libs)) {
+				lib, c := libs[i], prepared[i][sc]
 				b.Run(lib.Name, func(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {

@@ -2,8 +2,20 @@ package sessionbench
 
 import (
 	"errors"
+	"os"
+	"slices"
+	"strconv"
 	"testing"
 )
+
+// rotated returns the libraries, rotated by $BULWARK_BENCH_ROTATE so that
+// across scripts/bench's runs each library also runs first.
+func rotated() []string {
+	libs := Libs()
+	k, _ := strconv.Atoi(os.Getenv("BULWARK_BENCH_ROTATE"))
+	k = ((k % len(libs)) + len(libs)) % len(libs)
+	return slices.Concat(libs[k:], libs[:k])
+}
 
 // LostUpdateWriters is the number of concurrent requests in the lost-update
 // check.
@@ -70,7 +82,7 @@ func BenchmarkSession(b *testing.B) {
 		b.Run(op, func(b *testing.B) {
 			for _, backend := range Backends {
 				b.Run(backend, func(b *testing.B) {
-					for _, lib := range Libs() {
+					for _, lib := range rotated() {
 						b.Run(lib, func(b *testing.B) {
 							im := newImpl(b, lib, backend)
 							cases, err := Prepare(im)
@@ -98,7 +110,7 @@ func BenchmarkSession(b *testing.B) {
 func BenchmarkLostUpdates(b *testing.B) {
 	for _, backend := range Backends {
 		b.Run(backend, func(b *testing.B) {
-			for _, lib := range Libs() {
+			for _, lib := range rotated() {
 				b.Run(lib, func(b *testing.B) {
 					im := newImpl(b, lib, backend)
 					var lost, failed, rounds int
