@@ -223,3 +223,7 @@ func (f *fixture) get(t *testing.T, c *http.Cookie, key string) (string, bool) {
 	}, c)
 	return val, ok
 }
+
+func contextWithExpiredDeadline() (context.Context, context.CancelFunc) {
+	return context.WithDeadline(context.Background(), time.Unix(0, 0))
+}
