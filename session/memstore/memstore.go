@@ -63,7 +63,10 @@ var _ session.Store = (*Store)(nil)
 
 // New returns a Store and, unless disabled, starts its reaper goroutine.
 // Call Close to stop it.
-func New(cfg Config) (*Store, error) {
+func New(cfg Config) (*Store, error) { return newStore(cfg, nil) }
+
+// newStore is New with a hook the reaper calls after each pass (tests).
+func newStore(cfg Config, onReap func(int)) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -85,11 +88,11 @@ func New(cfg Config) (*Store, error) {
 	if interval < time.Millisecond {
 		return nil, fmt.Errorf("memstore: reap interval %v is too short: use at least 1ms, or a negative value to disable reaping", interval)
 	}
-	go s.reapLoop(interval)
+	go s.reapLoop(interval, onReap)
 	return s, nil
 }
 
-func (s *Store) reapLoop(interval time.Duration) {
+func (s *Store) reapLoop(interval time.Duration, onReap func(int)) {
 	defer close(s.done)
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -98,7 +101,10 @@ func (s *Store) reapLoop(interval time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.Reap()
+			n := s.Reap()
+			if onReap != nil {
+				onReap(n)
+			}
 		}
 	}
 }
