@@ -1,8 +1,10 @@
 package session_test
 
 import (
+	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -164,5 +166,77 @@ func TestCustomErrorHandler(t *testing.T) {
 	w := f.do(t, func(w http.ResponseWriter, r *http.Request) { f.m.GetString(r.Context(), "k") }, c)
 	if w.Code != http.StatusTeapot || !strings.Contains(w.Body.String(), "connection refused") {
 		t.Errorf("got %d %q", w.Code, w.Body)
+	}
+}
+
+// conflictStore makes every commit lose the race.
+type conflictStore struct{ *countingStore }
+
+func (s conflictStore) Commit(ctx context.Context, key string, rec session.Record) (uint64, error) {
+	s.commits.Add(1)
+	return 0, session.ErrConflict
+}
+
+func TestCommitRetriesAreBounded(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.start(t, "k", "v")
+	m, err := session.New(session.Config{Store: conflictStore{f.store}, Logger: slog.New(slog.NewTextHandler(f.logs, nil)), Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.m = m
+	w := f.do(t, func(w http.ResponseWriter, r *http.Request) { m.PutString(r.Context(), "k", "new") }, c)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503", w.Code)
+	}
+	if got := f.store.commits.Load(); got != session.MaxCommitAttempts {
+		t.Errorf("%d commit attempts, want %d", got, session.MaxCommitAttempts)
+	}
+	if !strings.Contains(f.logs.String(), "too many concurrent commits") {
+		t.Errorf("log: %s", f.logs)
+	}
+}
+
+func TestRenewFailsClosedWhenOldKeyCannotBeDeleted(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.start(t, "k", "v")
+	f.store.fail(nil, nil, errDown)
+	w := f.do(t, func(w http.ResponseWriter, r *http.Request) {
+		_ = f.m.BindUser(r.Context(), "mallory")
+		_, _ = w.Write([]byte("welcome"))
+	}, c)
+	if w.Code != http.StatusServiceUnavailable || sessionCookie(t, w) != nil {
+		t.Errorf("got %d with cookies %v, want a bare 503", w.Code, w.Header()["Set-Cookie"])
+	}
+}
+
+func TestChangesAfterHeaders(t *testing.T) {
+	cases := []struct {
+		name     string
+		change   func(*session.Manager, *http.Request)
+		wantKept bool
+	}{
+		{"value of an existing session is committed at return", func(m *session.Manager, r *http.Request) { m.PutString(r.Context(), "k", "late") }, true},
+		{"renewal is dropped", func(m *session.Manager, r *http.Request) {
+			_ = m.Renew(r.Context())
+			m.PutString(r.Context(), "k", "late")
+		}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			c := f.start(t, "k", "v")
+			f.do(t, func(w http.ResponseWriter, r *http.Request) {
+				_, _ = w.Write([]byte("body first"))
+				tc.change(f.m, r)
+			}, c)
+			v, _ := f.get(t, c, "k")
+			if kept := v == "late"; kept != tc.wantKept {
+				t.Errorf("k = %q, kept = %v, want %v", v, kept, tc.wantKept)
+			}
+			if !tc.wantKept && !strings.Contains(f.logs.String(), "change dropped") {
+				t.Errorf("drop not logged: %s", f.logs)
+			}
+		})
 	}
 }
