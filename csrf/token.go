@@ -1,0 +1,182 @@
+// token.go holds the secret, the masked token (BREACH-safe one-time pad),
+// the signed cookie and the allocation-free base64url codec they share.
+
+package csrf
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"hash"
+	"sync"
+)
+
+const (
+	secretLen      = 32                                   // bytes of per-client secret
+	tokenRawLen    = 2 * secretLen                        // mask || mask XOR secret
+	tokenLen       = (tokenRawLen*8 + 5) / 6              // base64url without padding: 86
+	cookieRawLen   = secretLen + sha256.Size              // secret || HMAC
+	cookieValueLen = (cookieRawLen*8 + 5) / 6             // 86
+	cookieLabel    = "bulwark csrf cookie v1\x00"         // domain separation for the cookie MAC
+	formLabel      = "bulwark csrf per-form token v1\x00" // domain separation for per-form secrets
+	maxSessionLen  = 4096                                 // longer session cookies are not bound (rejected)
+)
+
+var b64 = base64.RawURLEncoding
+
+// decodeMap maps base64url characters to their 6-bit value, others to 0xff.
+var decodeMap = func() (m [256]byte) {
+	for i := range m {
+		m[i] = 0xff
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := 0; i < len(alphabet); i++ {
+		m[alphabet[i]] = byte(i)
+	}
+	return m
+}()
+
+// decodeB64 decodes unpadded base64url s into exactly len(dst) bytes without
+// allocating. It is strict: the length must be exact, every character must
+// be in the alphabet, and unused trailing bits must be zero, so each value
+// has one encoding.
+func decodeB64[T ~string | ~[]byte](dst []byte, s T) bool {
+	if len(s) != b64.EncodedLen(len(dst)) {
+		return false
+	}
+	var acc uint32
+	bits, n := 0, 0
+	for i := 0; i < len(s); i++ {
+		v := decodeMap[s[i]]
+		if v == 0xff {
+			return false
+		}
+		acc = acc<<6 | uint32(v)
+		bits += 6
+		if bits >= 8 {
+			bits -= 8
+			dst[n] = byte(acc >> bits)
+			n++
+			acc &= 1<<bits - 1
+		}
+	}
+	return acc == 0 && n == len(dst)
+}
+
+// newSecret fills s from crypto/rand.
+func newSecret(s *[secretLen]byte) {
+	// crypto/rand.Read never returns an error since Go 1.24; it crashes the
+	// program instead of returning predictable bytes.
+	_, _ = rand.Read(s[:])
+}
+
+// maskToken returns base64url(mask || mask XOR secret) with a fresh random
+// mask, so every rendering differs (defeating BREACH-style compression
+// oracles) while all of them verify.
+func maskToken(secret *[secretLen]byte) string {
+	var raw [tokenRawLen]byte
+	_, _ = rand.Read(raw[:secretLen])
+	subtle.XORBytes(raw[secretLen:], raw[:secretLen], secret[:])
+	var out [tokenLen]byte
+	b64.Encode(out[:], raw[:])
+	return string(out[:])
+}
+
+// unmaskToken decodes tok and writes the secret it carries to dst. It checks
+// the length before decoding anything.
+func unmaskToken[T ~string | ~[]byte](dst *[secretLen]byte, tok T) bool {
+	if len(tok) != tokenLen {
+		return false
+	}
+	var raw [tokenRawLen]byte
+	if !decodeB64(raw[:], tok) {
+		return false
+	}
+	subtle.XORBytes(dst[:], raw[:secretLen], raw[secretLen:])
+	return true
+}
+
+// formSecret derives the per-form secret bound to method and path.
+func formSecret(dst, secret *[secretLen]byte, method, path string) {
+	m := hmac.New(sha256.New, secret[:])
+	m.Write([]byte(formLabel))
+	m.Write([]byte(method))
+	m.Write([]byte{0})
+	m.Write([]byte(path))
+	m.Sum(dst[:0])
+}
+
+// macer is a pooled HMAC-SHA256 keyed with Config.Key, with scratch space so
+// signing a cookie does not allocate.
+type macer struct {
+	h   hash.Hash
+	buf [256]byte
+	sum [sha256.Size]byte
+}
+
+type cookieSigner struct {
+	pool sync.Pool
+}
+
+func newCookieSigner(key []byte) *cookieSigner {
+	k := append([]byte(nil), key...)
+	c := &cookieSigner{}
+	c.pool.New = func() any { return &macer{h: hmac.New(sha256.New, k)} }
+	return c
+}
+
+// mac computes HMAC(key, label || secret || len(session) || session) into
+// out. Binding the session value means a cookie planted by a sibling
+// subdomain, or moved from another session, does not verify.
+func (c *cookieSigner) mac(out *[sha256.Size]byte, secret *[secretLen]byte, session string) {
+	m := c.pool.Get().(*macer)
+	m.h.Reset()
+	n := copy(m.buf[:], cookieLabel)
+	n += copy(m.buf[n:], secret[:])
+	binary.BigEndian.PutUint32(m.buf[n:], uint32(len(session)))
+	n += 4
+	m.h.Write(m.buf[:n])
+	for len(session) > 0 {
+		k := copy(m.buf[:], session)
+		m.h.Write(m.buf[:k])
+		session = session[k:]
+	}
+	m.h.Sum(m.sum[:0])
+	*out = m.sum
+	c.pool.Put(m)
+}
+
+// encodeCookie returns base64url(secret || mac).
+func (c *cookieSigner) encode(secret *[secretLen]byte, session string) string {
+	var raw [cookieRawLen]byte
+	copy(raw[:], secret[:])
+	var sum [sha256.Size]byte
+	c.mac(&sum, secret, session)
+	copy(raw[secretLen:], sum[:])
+	var out [cookieValueLen]byte
+	b64.Encode(out[:], raw[:])
+	return string(out[:])
+}
+
+// decode verifies a cookie value and writes its secret to dst.
+func (c *cookieSigner) decode(dst *[secretLen]byte, value, session string) bool {
+	if len(value) != cookieValueLen || len(session) > maxSessionLen {
+		return false
+	}
+	var raw [cookieRawLen]byte
+	if !decodeB64(raw[:], value) {
+		return false
+	}
+	var secret [secretLen]byte
+	copy(secret[:], raw[:secretLen])
+	var sum [sha256.Size]byte
+	c.mac(&sum, &secret, session)
+	if !hmac.Equal(sum[:], raw[secretLen:]) {
+		return false
+	}
+	*dst = secret
+	return true
+}
