@@ -1,0 +1,41 @@
+package csrfbench
+
+import (
+	"log/slog"
+
+	"github.com/bulwark-go/bulwark/csrf"
+)
+
+func init() {
+	bulwarkLibs = append(bulwarkLibs, BulwarkFull, BulwarkTokenless)
+}
+
+// BulwarkFull is Bulwark's csrf in its default mode: the origin layers and
+// the masked token, secret in a signed cookie.
+func BulwarkFull() (Lib, error) {
+	p, err := csrf.New(csrf.Config{Key: benchKey, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return Lib{}, err
+	}
+	return Lib{
+		Name:                 "bulwark-full",
+		Wrap:                 p.Handler,
+		Token:                csrf.Token,
+		Field:                "csrf_token",
+		NoSetCookieOnReject:  true,
+		NoSetCookieOnRevisit: true,
+	}, nil
+}
+
+// BulwarkTokenless is Bulwark's csrf with the origin layers only.
+func BulwarkTokenless() (Lib, error) {
+	p, err := csrf.New(csrf.Config{Key: benchKey, Mode: csrf.Tokenless, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return Lib{}, err
+	}
+	return Lib{
+		Name:                "bulwark-tokenless",
+		Wrap:                p.Handler,
+		NoSetCookieOnReject: true,
+	}, nil
+}
