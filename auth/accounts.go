@@ -238,13 +238,25 @@ func (a *Accounts) List(ctx context.Context) ([]User, error) { return a.users.Li
 // ErrInvalidCredentials after the same argon2id work (an unknown username is
 // checked against a dummy hash). On success a hash made with outdated
 // parameters is replaced. Other errors are ErrBusy or store faults.
+//
+// Authenticate does not throttle; the Authenticator's login handler does.
 func (a *Accounts) Authenticate(ctx context.Context, username, password string) (User, error) {
-	u, _, err := a.authenticate(ctx, username, password)
+	u, _, err := a.authenticate(ctx, username, password, gate{})
 	return u, err
 }
 
-// authenticate is Authenticate plus the reason for a failure, for logs only.
-func (a *Accounts) authenticate(ctx context.Context, username, password string) (User, string, error) {
+// gate runs throttling inside the hashing slot, so at most
+// MaxConcurrentHashes attempts can pass a limiter before their failures are
+// recorded. before refuses the attempt with an error; after learns the
+// outcome (ok: the credentials were right).
+type gate struct {
+	before func() error
+	after  func(ok bool)
+}
+
+// authenticate is Authenticate plus throttling hooks and the reason for a
+// failure, for logs only.
+func (a *Accounts) authenticate(ctx context.Context, username, password string, g gate) (User, string, error) {
 	prepared, perr := preparePassword(password)
 	name, nerr := NormalizeUsername(username)
 	var u User
@@ -259,11 +271,6 @@ func (a *Accounts) authenticate(ctx context.Context, username, password string) 
 			return User{}, "", err
 		}
 	}
-	if perr != nil {
-		// Too long, empty or invalid: no hashing for anyone, so this path
-		// takes the same (short) time for known and unknown users.
-		return User{}, "bad_password", ErrInvalidCredentials
-	}
 	h := a.dummy
 	hashOK := false
 	if found {
@@ -276,15 +283,32 @@ func (a *Accounts) authenticate(ctx context.Context, username, password string) 
 	if err := a.acquire(ctx); err != nil {
 		return User{}, "", err
 	}
-	match := h.matches(prepared)
-	a.release()
+	if g.before != nil {
+		if err := g.before(); err != nil {
+			a.release()
+			return User{}, "throttled", err
+		}
+	}
+	// An empty, too long or invalid password is not hashed for anyone, so
+	// that path takes the same (short) time for known and unknown users.
+	match := perr == nil && h.matches(prepared)
+	reason := ""
 	switch {
+	case perr != nil:
+		reason = "bad_password"
 	case !found:
-		return User{}, "unknown_user", ErrInvalidCredentials
+		reason = "unknown_user"
 	case !hashOK || !match:
-		return User{}, "bad_password", ErrInvalidCredentials
+		reason = "bad_password"
 	case u.Disabled:
-		return User{}, "disabled", ErrInvalidCredentials
+		reason = "disabled"
+	}
+	if g.after != nil {
+		g.after(reason == "")
+	}
+	a.release()
+	if reason != "" {
+		return User{}, reason, ErrInvalidCredentials
 	}
 	if NeedsRehash(u.PasswordHash, a.params) {
 		a.rehash(ctx, &u, password)
@@ -320,6 +344,11 @@ func (a *Accounts) rehash(ctx context.Context, u *User, password string) {
 // is a one-way digest of a salted slow hash, so it leaks nothing useful if
 // the session store is read.
 func fingerprint(u User) string {
-	sum := sha256.Sum256([]byte("bulwark/auth/v1\x00" + u.ID + "\x00" + u.PasswordHash))
+	return digest("bulwark/auth/v1\x00" + u.ID + "\x00" + u.PasswordHash)
+}
+
+// digest is a short (128-bit) hex SHA-256 of s.
+func digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:16])
 }
