@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/bulwark-go/bulwark/internal/scheme"
@@ -205,16 +206,9 @@ func New(cfg Config) (*Protector, error) {
 	} else if cfg.AllowMissingMetadata {
 		return nil, errors.New("csrf: AllowMissingMetadata applies only to Mode Tokenless; Full mode lets such requests through to the token check")
 	}
-	key := cfg.Key
-	switch {
-	case key == nil:
-		key = make([]byte, 32)
-		_, _ = rand.Read(key)
-		p.logger.Warn("csrf: Config.Key is not set; using a random key for this process (csrf cookies will not survive a restart or work across instances)")
-	case len(key) < 32:
-		return nil, fmt.Errorf("csrf: Key is %d bytes: use at least 32 random bytes (for example from crypto/rand)", len(key))
+	if cfg.Key != nil && len(cfg.Key) < 32 {
+		return nil, fmt.Errorf("csrf: Key is %d bytes: use at least 32 random bytes (for example from crypto/rand)", len(cfg.Key))
 	}
-	p.signer = newCookieSigner(key)
 
 	for _, s := range cfg.TrustedOrigins {
 		t, err := parseTrustedOrigin(s)
@@ -281,6 +275,15 @@ func New(cfg Config) (*Protector, error) {
 	if p.failure == nil {
 		p.failure = failureHandler{debug: cfg.Debug, p: p}
 	}
+	key := cfg.Key
+	if key == nil {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+		if cfg.Mode == Full && cfg.Secrets == nil {
+			p.logger.Warn("csrf: Config.Key is not set; using a random key for this process (csrf cookies will not survive a restart or work across instances)")
+		}
+	}
+	p.signer = newCookieSigner(key)
 	return p, nil
 }
 
@@ -708,7 +711,13 @@ func (p *Protector) isExempt(r *http.Request, next http.Handler) bool {
 	if r.Context().Value(exemptKey{}) != nil {
 		return true
 	}
-	if p.exemptMux != nil && r.Method != http.MethodConnect {
+	// Stricter than ServeMux: a path with dot segments in any spelling
+	// ("%2e%2e", which ServeMux does not clean) or doubled slashes is never
+	// exempt, whichever handler it would reach.
+	if r.Method == http.MethodConnect || !isCleanPath(r.URL.Path) {
+		return false
+	}
+	if p.exemptMux != nil {
 		if h, _ := p.exemptMux.Handler(r); h == exemptSentinel {
 			return true
 		}
@@ -719,15 +728,22 @@ func (p *Protector) isExempt(r *http.Request, next http.Handler) bool {
 		case exemptHandler:
 			return true
 		case router:
-			if r.Method == http.MethodConnect {
-				return false
-			}
 			h, _ = x.Handler(r)
 		default:
 			return false
 		}
 	}
 	return false
+}
+
+// isCleanPath reports whether p is rooted and free of "." and ".."
+// segments and empty segments (a trailing slash is fine).
+func isCleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	return c == p || (c != "/" && len(p) == len(c)+1 && p[len(p)-1] == '/' && p[:len(c)] == c)
 }
 
 // Exempt marks h as exempt from CSRF checks. Use it either on the handler

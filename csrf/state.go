@@ -43,6 +43,7 @@ type state struct {
 	lateWarned  bool
 
 	wroteHeader bool // the handler wrote (or we decided) the status
+	explicit    bool // the handler called WriteHeader itself
 	headerDone  bool // our headers are final
 	buffering   bool
 	buf         *bytes.Buffer
@@ -199,7 +200,7 @@ func (st *state) flush(complete bool) (err error) {
 	buf := st.buf
 	st.buffering, st.buf = false, nil
 	st.finishHeaders(complete)
-	if st.wroteHeader {
+	if st.wroteHeader && (st.explicit || buf == nil || buf.Len() == 0) {
 		st.w.WriteHeader(st.status)
 	}
 	if buf != nil {
@@ -254,7 +255,7 @@ func (w *responseWriter) WriteHeader(code int) {
 	}
 	st.wroteHeader = true
 	if st.buffering {
-		st.status = code
+		st.status, st.explicit = code, true
 		st.mu.Unlock()
 		return
 	}
