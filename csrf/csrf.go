@@ -167,6 +167,7 @@ type Protector struct {
 	hostCookieName string
 	fieldName      string
 	headerName     string // canonical
+	headerLabel    string // as configured, for HXHeaders
 	perForm        bool
 	maxBody        int64
 	exemptMux      *http.ServeMux
@@ -255,7 +256,7 @@ func New(cfg Config) (*Protector, error) {
 			return nil, fmt.Errorf("csrf: HeaderName %q: use only letters, digits and '-'", h)
 		}
 	}
-	p.headerName = http.CanonicalHeaderKey(h)
+	p.headerName, p.headerLabel = http.CanonicalHeaderKey(h), h
 
 	switch {
 	case p.maxBody == 0:

@@ -96,11 +96,16 @@ func (p *Protector) reject(w http.ResponseWriter, r *http.Request, st *state, er
 	st.reason = err
 	st.issueCookie = false
 	st.mu.Unlock()
-	p.logger.LogAttrs(r.Context(), slog.LevelWarn, "csrf: request rejected",
-		slog.String("reason", err.Error()),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path))
-	p.failure.ServeHTTP(w, r.WithContext(st))
+	if p.logger.Enabled(r.Context(), slog.LevelWarn) {
+		p.logger.LogAttrs(r.Context(), slog.LevelWarn, "csrf: request rejected",
+			slog.String("reason", err.Error()),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path))
+	}
+	if fromContext(r) != st {
+		r = r.WithContext(st)
+	}
+	p.failure.ServeHTTP(w, r)
 }
 
 // reportOnly logs the reason that would have rejected r.
@@ -120,22 +125,24 @@ type failureHandler struct {
 
 func (f failureHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	// One allocation for the three values, none shared between responses.
+	v := &[3]string{"text/html; charset=utf-8", "nosniff", "no-store"}
+	h["Content-Type"] = v[0:1:1]
+	h["X-Content-Type-Options"] = v[1:2:2]
+	h["Cache-Control"] = v[2:3:3]
 	w.WriteHeader(http.StatusForbidden)
 	if !f.debug {
-		_, _ = w.Write([]byte(defaultPage))
+		_, _ = w.Write(defaultPage)
 		return
 	}
 	_, _ = w.Write([]byte(debugPage(Reason(r), f.p)))
 }
 
-const defaultPage = `<!doctype html>
+var defaultPage = []byte(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>403 Forbidden</title></head>
 <body><h1>403 Forbidden</h1><p>CSRF verification failed. The request was not processed.</p>
 <p>Reload the page you came from and try again.</p></body></html>
-`
+`)
 
 // debugPage renders the reason and the checklist. Everything dynamic is
 // escaped, though nothing dynamic comes from the request.

@@ -109,7 +109,7 @@ func HXHeaders(r *http.Request) template.HTMLAttr {
 	if tok == "" {
 		return ""
 	}
-	return template.HTMLAttr(`hx-headers='{"` + fromContext(r).p.headerName + `":"` + tok + `"}'`)
+	return template.HTMLAttr(`hx-headers='{"` + fromContext(r).p.headerLabel + `":"` + tok + `"}'`)
 }
 
 // FuncMap returns template functions, each taking the *http.Request:
