@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -328,5 +329,28 @@ func TestTimingUnknownUserVsWrongPassword(t *testing.T) {
 	t.Logf("median wrong password %v, unknown user %v, ratio %.2f", k, u, ratio)
 	if ratio < 0.5 || ratio > 2 {
 		t.Fatalf("unknown user takes %.2fx the time of a wrong password (%v vs %v): user enumeration by timing", ratio, u, k)
+	}
+}
+
+// brokenLimiter fails every call, as a limiter whose backend is down.
+type brokenLimiter struct{}
+
+func (brokenLimiter) Wait(context.Context, string) (time.Duration, error) {
+	return 0, errors.New("backend down")
+}
+func (brokenLimiter) Fail(context.Context, string) (time.Duration, error) {
+	return 0, errors.New("backend down")
+}
+func (brokenLimiter) Reset(context.Context, string) error { return errors.New("backend down") }
+
+func TestLimiterFaultFailsClosed(t *testing.T) {
+	f := newFixture(t, fixtureOpts{userLimiter: brokenLimiter{}})
+	b := f.browser(t)
+	res := b.login("alice", alicePassword)
+	if res.status != http.StatusServiceUnavailable || res.header.Get("Retry-After") == "" {
+		t.Fatalf("status %d Retry-After=%q, want 503 with Retry-After", res.status, res.header.Get("Retry-After"))
+	}
+	if b.user() != "" {
+		t.Fatal("logged in without a working limiter")
 	}
 }
