@@ -6,6 +6,7 @@ package csrf
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 )
 
@@ -46,7 +47,11 @@ func parseReferer(s string) (origin, bool) {
 		return origin{}, false
 	}
 	for i := 0; i < len(rest); i++ {
-		if c := rest[i]; c <= ' ' || c == 0x7f {
+		c := rest[i]
+		if c <= ' ' || c == 0x7f {
+			return origin{}, false
+		}
+		if c == '%' && (i+2 >= len(rest) || !isHex(rest[i+1]) || !isHex(rest[i+2])) {
 			return origin{}, false
 		}
 	}
@@ -71,6 +76,10 @@ func parseSchemeAuthority(s string) (o origin, rest string, ok bool) {
 	}
 	o.port = normalPort(o.scheme, o.port)
 	return o, rest, true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 func validScheme(s string) bool {
@@ -108,7 +117,7 @@ func splitHostPort(a string) (host, port string, ok bool) {
 				return "", "", false
 			}
 		}
-		if end == 1 {
+		if ip, err := netip.ParseAddr(a[1:end]); err != nil || !ip.Is6() {
 			return "", "", false
 		}
 		a = a[end+1:]

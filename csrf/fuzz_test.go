@@ -1,0 +1,170 @@
+package csrf
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// FuzzUnmaskToken: the allocation-free decoder agrees with the standard
+// library's strict decoder, never panics, and a masked token round-trips.
+func FuzzUnmaskToken(f *testing.F) {
+	var secret [secretLen]byte
+	copy(secret[:], "0123456789abcdef0123456789abcdef")
+	f.Add(maskToken(&secret))
+	f.Add(strings.Repeat("A", tokenLen))
+	f.Add(strings.Repeat("A", tokenLen-1) + "B") // non-zero trailing bits
+	f.Add(strings.Repeat("_", tokenLen))
+	f.Add(strings.Repeat("A", tokenLen-2) + "==")
+	f.Add("")
+	f.Add("%41")
+	f.Fuzz(func(t *testing.T, tok string) {
+		var got [secretLen]byte
+		ok := unmaskToken(&got, tok)
+		okBytes := unmaskToken(&got, []byte(tok))
+		if ok != okBytes {
+			t.Fatalf("string and []byte decoders disagree on %q", tok)
+		}
+		raw, err := b64.Strict().DecodeString(tok)
+		std := err == nil && len(raw) == tokenRawLen
+		if ok != std {
+			t.Fatalf("decoder says %v, encoding/base64 strict says %v (err %v) for %q", ok, std, err, tok)
+		}
+		if ok {
+			var want [secretLen]byte
+			for i := range want {
+				want[i] = raw[i] ^ raw[secretLen+i]
+			}
+			if got != want {
+				t.Fatalf("unmask mismatch for %q", tok)
+			}
+		}
+		// Any secret survives mask/unmask.
+		var s [secretLen]byte
+		copy(s[:], tok)
+		var back [secretLen]byte
+		if !unmaskToken(&back, maskToken(&s)) || back != s {
+			t.Fatal("mask/unmask round trip failed")
+		}
+	})
+}
+
+// FuzzDecodeCookie: arbitrary cookie and session values never panic and
+// never verify unless they were produced by the signer.
+func FuzzDecodeCookie(f *testing.F) {
+	sg := newCookieSigner(testKey)
+	var secret [secretLen]byte
+	f.Add(sg.encode(&secret, ""), "")
+	f.Add(sg.encode(&secret, "sid"), "sid")
+	f.Add(sg.encode(&secret, "sid"), "other")
+	f.Add(strings.Repeat("A", cookieValueLen), "")
+	f.Add("", strings.Repeat("s", 5000))
+	f.Fuzz(func(t *testing.T, value, session string) {
+		var got [secretLen]byte
+		if sg.decode(&got, value, session) {
+			if sg.encode(&got, session) != value {
+				t.Fatalf("verified a cookie the signer did not produce: %q", value)
+			}
+		}
+	})
+}
+
+// FuzzParseOrigin: never panics; accepted origins agree with net/url about
+// scheme and host, have no path, and re-serialise to an equal origin.
+func FuzzParseOrigin(f *testing.F) {
+	for _, s := range []string{"https://example.com", "http://localhost:8000", "https://EXAMPLE.com:443",
+		"http://[::1]:8000", "null", "", "http://", "https://a@b", "https://a/b", "http://a:99999", "HTTP://A:080",
+		"chrome-extension://abcdef", "https://xn--bcher-kva.example", "http://[::1", "http://a:b:c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, ok := parseOrigin(s)
+		if !ok {
+			return
+		}
+		u, err := url.Parse(s)
+		if err != nil {
+			t.Fatalf("accepted %q that net/url rejects: %v", s, err)
+		}
+		if !strings.EqualFold(u.Scheme, o.scheme) || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			t.Fatalf("accepted %q: url says scheme %q path %q user %v", s, u.Scheme, u.Path, u.User)
+		}
+		if !strings.EqualFold(u.Hostname(), strings.Trim(o.host, "[]")) {
+			t.Fatalf("host %q, net/url says %q", o.host, u.Hostname())
+		}
+		re := o.scheme + "://" + o.host
+		if o.port != "" {
+			re += ":" + o.port
+		}
+		o2, ok := parseOrigin(re)
+		if !ok || !o2.equal(o) {
+			t.Fatalf("%q re-serialised as %q does not parse equal", s, re)
+		}
+	})
+}
+
+// FuzzParseReferer: never panics; an accepted Referer's origin matches the
+// one net/url finds.
+func FuzzParseReferer(f *testing.F) {
+	for _, s := range []string{"https://example.com/form?x=1#y", "https://example.com", "http://a:8080/",
+		"not a url", "https://evil@example.com/", "https://example.com\\@evil.example/", "//example.com/",
+		"https://example.com:443/p", "https://[::1]/x", "javascript:alert(1)", "https://a/\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, ok := parseReferer(s)
+		if !ok {
+			return
+		}
+		u, err := url.Parse(s)
+		if err != nil {
+			t.Fatalf("accepted %q that net/url rejects: %v", s, err)
+		}
+		if u.User != nil || !strings.EqualFold(u.Scheme, o.scheme) || !strings.EqualFold(u.Hostname(), strings.Trim(o.host, "[]")) {
+			t.Fatalf("accepted %q as %+v; net/url says scheme %q host %q", s, o, u.Scheme, u.Hostname())
+		}
+	})
+}
+
+// FuzzProtector: arbitrary Origin, Referer, Sec-Fetch-Site, token and body
+// always give 200 or 403, never a panic or another status; a cross-site
+// request never passes.
+func FuzzProtector(f *testing.F) {
+	f.Add("http://example.com", "", "same-origin", "", "csrf_token=abc", true)
+	f.Add("null", "https://example.com/", "cross-site", strings.Repeat("A", tokenLen), "", false)
+	f.Add("", "", "", "", "csrf_token=%zz&csrf_token=", true)
+	f.Add("https://example.com", "http://example.com/", "none", "*", strings.Repeat("a=b&", 100), false)
+	p, err := New(Config{Key: testKey, Logger: quietLogger(), MaxBodyBytes: 1 << 16})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { r.ParseForm() }))
+	f.Fuzz(func(t *testing.T, origin, referer, sfs, token, body string, secure bool) {
+		target := "http://example.com/x"
+		if secure {
+			target = "https://example.com/x"
+		}
+		r := newRequest("POST", target, bytes.NewBufferString(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range map[string]string{"Origin": origin, "Referer": referer, "Sec-Fetch-Site": sfs, "X-CSRF-Token": token} {
+			if v != "" {
+				r.Header.Set(k, v)
+			}
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 && w.Code != 403 {
+			t.Fatalf("status %d", w.Code)
+		}
+		if w.Code == 200 {
+			// No cookie was sent, so nothing may pass.
+			t.Fatalf("request without a csrf cookie passed")
+		}
+		if sfs == "cross-site" && w.Code != 403 {
+			t.Fatal("cross-site passed")
+		}
+	})
+}
