@@ -70,18 +70,23 @@ func Median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// Spread returns the largest relative distance of a sample from the median,
-// in percent, as benchstat's "±" does.
+// Spread returns half the interquartile range relative to the median, in
+// percent: a noise measure that one disturbed run on a shared machine does
+// not dominate.
 func Spread(xs []float64) float64 {
 	m := Median(xs)
-	if len(xs) == 0 || m == 0 {
+	if len(xs) < 2 || m == 0 {
 		return 0
 	}
-	worst := 0.0
-	for _, x := range xs {
-		worst = max(worst, math.Abs(x-m)/m*100)
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	q := func(p float64) float64 { // linear interpolation between ranks
+		pos := p * float64(len(s)-1)
+		lo := int(math.Floor(pos))
+		hi := min(lo+1, len(s)-1)
+		return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
 	}
-	return worst
+	return (q(0.75) - q(0.25)) / 2 / math.Abs(m) * 100
 }
 
 // Stat is the median of one unit of one benchmark.

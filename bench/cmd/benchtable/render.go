@@ -37,9 +37,16 @@ var (
 
 func csrfName(sc, lib string) string { return "CSRF/" + sc + "/" + lib }
 
+// family is "CSRF" (the whole app) or "Middleware" (middleware-only).
+func famName(fam, sc, lib string) string { return fam + "/" + sc + "/" + lib }
+
 // overhead returns median(lib) - median(bare) for a unit, NaN when missing.
 func overhead(res Results, sc, lib, unit string) float64 {
-	a, b := res.Get(csrfName(sc, lib), unit), res.Get(csrfName(sc, "bare"), unit)
+	return famOverhead(res, "CSRF", sc, lib, unit)
+}
+
+func famOverhead(res Results, fam, sc, lib, unit string) float64 {
+	a, b := res.Get(famName(fam, sc, lib), unit), res.Get(famName(fam, sc, "bare"), unit)
 	if !a.OK || !b.OK {
 		return math.NaN()
 	}
@@ -48,10 +55,10 @@ func overhead(res Results, sc, lib, unit string) float64 {
 
 // noise is the larger absolute spread (ns) of two benchmarks plus the bare
 // baseline: differences smaller than it are not distinguishable.
-func noise(res Results, sc string, libs ...string) float64 {
+func noise(res Results, fam, sc string, libs ...string) float64 {
 	n := 0.0
 	for _, l := range append(libs, "bare") {
-		s := res.Get(csrfName(sc, l), "ns/op")
+		s := res.Get(famName(fam, sc, l), "ns/op")
 		n = max(n, s.Median*s.Spread/100)
 	}
 	return n
@@ -74,7 +81,11 @@ func Render(res Results, m Meta) string {
 
 	csrfV := csrfVerdicts(res)
 	sessV := sessionVerdicts(res)
-	w("## Targets\n\n| Target | Measured | Verdict |\n|---|---|---|\n")
+	w("## Targets\n\n")
+	w("Targets from the csrf and session issues, as medians of the overhead over the bare handler in the same run. ")
+	w("The csrf targets are judged on the whole app (the issue's definition); the rows marked *middleware only* repeat them on the middleware around a no-op handler, ")
+	w("which measures the libraries' own cost with far less noise.\n\n")
+	w("| Target | Measured | Verdict |\n|---|---|---|\n")
 	for _, v := range append(csrfV, sessV...) {
 		b.WriteString(v.row())
 	}
@@ -104,6 +115,28 @@ func Render(res Results, m Meta) string {
 				ovA = signed(overhead(res, sc.key, l.key, "allocs/op"), "")
 			}
 			w("| %s | %s | %s | %s | %s | %s |\n", l.label, fmtStat(t), fmtCount(res.Get(name, "B/op")), fmtCount(res.Get(name, "allocs/op")), ov, ovA)
+		}
+	}
+
+	if res.Get(famName("Middleware", "valid-post", "bare"), "ns/op").OK {
+		w("\n### Middleware only\n\n")
+		w("The same valid and cross-site POSTs against each middleware around a **no-op handler**, with a reusable response writer: ")
+		w("the library's own decision cost, without the app's form parsing and `httptest`'s recorder. ")
+		w("Baseline: the no-op handler alone (valid POST) and `http.Error(w, \"Forbidden\", 403)` (cross-site). ")
+		w("Libraries that read the body themselves (gorilla, nosurf, Bulwark full) parse the form here, which the app would otherwise do.\n\n")
+		w("| Library | valid POST time/op | allocs | overhead | cross-site time/op | allocs | overhead |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		for _, l := range csrfLibs {
+			v, x := famName("Middleware", "valid-post", l.key), famName("Middleware", "cross-site-post", l.key)
+			if !res.Get(v, "ns/op").OK {
+				continue
+			}
+			ov, ox := "", ""
+			if l.key != "bare" {
+				ov = signed(famOverhead(res, "Middleware", "valid-post", l.key, "ns/op"), " ns")
+				ox = signed(famOverhead(res, "Middleware", "cross-site-post", l.key, "ns/op"), " ns")
+			}
+			w("| %s | %s | %s | %s | %s | %s | %s |\n", l.label, fmtStat(res.Get(v, "ns/op")), fmtCount(res.Get(v, "allocs/op")), ov,
+				fmtStat(res.Get(x, "ns/op")), fmtCount(res.Get(x, "allocs/op")), ox)
 		}
 	}
 
@@ -194,9 +227,25 @@ func filterRaw(raw string) string {
 }
 
 func csrfVerdicts(res Results) []verdict {
+	vs := csrfFamVerdicts(res, "CSRF", "")
+	if res.Get(famName("Middleware", "valid-post", "bare"), "ns/op").OK {
+		vs = append(vs, csrfFamVerdicts(res, "Middleware", " (middleware only)")...)
+	}
+	if res.Get(csrfName("cross-site-post", "bulwark-full"), "ns/op").OK {
+		vs = append(vs, verdict{
+			target:   "csrf: a rejected cross-site request gets no Set-Cookie",
+			measured: "asserted by `TestScenarios` (and before every benchmark) for both modes, with and without the victim's cookie",
+			met:      true, known: true,
+		})
+	}
+	return vs
+}
+
+// csrfFamVerdicts evaluates the csrf targets on one family of benchmarks.
+func csrfFamVerdicts(res Results, fam, suffix string) []verdict {
 	var vs []verdict
-	ns := func(sc, lib string) float64 { return overhead(res, sc, lib, "ns/op") }
-	al := func(sc, lib string) float64 { return overhead(res, sc, lib, "allocs/op") }
+	ns := func(sc, lib string) float64 { return famOverhead(res, fam, sc, lib, "ns/op") }
+	al := func(sc, lib string) float64 { return famOverhead(res, fam, sc, lib, "allocs/op") }
 	known := func(xs ...float64) bool {
 		for _, x := range xs {
 			if math.IsNaN(x) {
@@ -206,55 +255,58 @@ func csrfVerdicts(res Results) []verdict {
 		return true
 	}
 	note := func(diff float64, sc string, libs ...string) string {
-		if n := noise(res, sc, libs...); math.Abs(diff) <= n {
-			return fmt.Sprintf(" (the %.0f ns difference is within this run's noise of ±%.0f ns)", math.Abs(diff), n)
+		if n := noise(res, fam, sc, libs...); math.Abs(diff) <= n {
+			return fmt.Sprintf("; the %.0f ns miss is within this run's noise (±%.0f ns)", math.Abs(diff), n)
 		}
 		return ""
 	}
 
 	full, gor, nos := ns("valid-post", "bulwark-full"), ns("valid-post", "gorilla"), ns("valid-post", "nosurf")
 	vs = append(vs, verdict{
-		target:   "csrf full: valid-POST overhead ≤ 1/10 of gorilla/csrf's",
+		target:   "csrf full: valid-POST overhead ≤ 1/10 of gorilla/csrf's" + suffix,
 		measured: fmt.Sprintf("%s vs limit %s (gorilla %s)", fmtNs(full), fmtNs(gor/10), fmtNs(gor)),
 		met:      full <= gor/10, known: known(full, gor),
 	})
 	vs = append(vs, verdict{
-		target:   "csrf full: valid-POST overhead ≤ 1/3 of nosurf's",
+		target:   "csrf full: valid-POST overhead ≤ 1/3 of nosurf's" + suffix,
 		measured: fmt.Sprintf("%s vs limit %s (nosurf %s)", fmtNs(full), fmtNs(nos/3), fmtNs(nos)),
 		met:      full <= nos/3, known: known(full, nos),
 	})
 	fa := al("valid-post", "bulwark-full")
 	vs = append(vs, verdict{
-		target:   "csrf full: valid-POST ≤ 6 extra allocations",
+		target:   "csrf full: valid-POST ≤ 6 extra allocations" + suffix,
 		measured: signed(fa, " allocs"),
 		met:      fa <= 6, known: known(fa),
 	})
 	tl, cop := ns("valid-post", "bulwark-tokenless"), ns("valid-post", "stdlib-cop")
+	limit := cop * 1.1
+	extra := ""
+	if tl > limit {
+		extra = note(tl-limit, "valid-post", "bulwark-tokenless", "stdlib-cop")
+	}
 	vs = append(vs, verdict{
-		target:   "csrf tokenless: valid-POST overhead within 10% of CrossOriginProtection's",
-		measured: fmt.Sprintf("%s vs limit %s (CrossOriginProtection %s)%s", fmtNs(tl), fmtNs(cop*1.1), fmtNs(cop), note(tl-cop*1.1, "valid-post", "bulwark-tokenless", "stdlib-cop")),
-		met:      tl <= cop*1.1, known: known(tl, cop),
+		target:   "csrf tokenless: valid-POST overhead within 10% of CrossOriginProtection's" + suffix,
+		measured: fmt.Sprintf("%s vs limit %s (CrossOriginProtection %s)%s", fmtNs(tl), fmtNs(limit), fmtNs(cop), extra),
+		met:      tl <= limit, known: known(tl, cop),
 	})
 	ta, ca := al("valid-post", "bulwark-tokenless"), al("valid-post", "stdlib-cop")
 	vs = append(vs, verdict{
-		target:   "csrf tokenless: valid-POST 0 extra allocations",
+		target:   "csrf tokenless: valid-POST 0 extra allocations" + suffix,
 		measured: signed(ta, " allocs") + " (CrossOriginProtection " + signed(ca, "") + ")",
 		met:      ta <= max(0, ca), known: known(ta, ca),
 	})
 	xcop := ns("cross-site-post", "stdlib-cop")
 	for _, l := range []struct{ key, label string }{{"bulwark-full", "full"}, {"bulwark-tokenless", "tokenless"}} {
 		x := ns("cross-site-post", l.key)
+		limit := xcop * 1.5
+		extra := ""
+		if x > limit {
+			extra = note(x-limit, "cross-site-post", l.key, "stdlib-cop")
+		}
 		vs = append(vs, verdict{
-			target:   "csrf " + l.label + ": cross-site rejection overhead ≤ 1.5× CrossOriginProtection's",
-			measured: fmt.Sprintf("%s vs limit %s (CrossOriginProtection %s)%s", fmtNs(x), fmtNs(xcop*1.5), fmtNs(xcop), note(x-xcop*1.5, "cross-site-post", l.key, "stdlib-cop")),
-			met:      x <= xcop*1.5, known: known(x, xcop),
-		})
-	}
-	if res.Get(csrfName("cross-site-post", "bulwark-full"), "ns/op").OK {
-		vs = append(vs, verdict{
-			target:   "csrf: a rejected cross-site request gets no Set-Cookie",
-			measured: "asserted by `TestScenarios` (and before every benchmark) for both modes, with and without the victim's cookie",
-			met:      true, known: true,
+			target:   "csrf " + l.label + ": cross-site rejection overhead ≤ 1.5× CrossOriginProtection's" + suffix,
+			measured: fmt.Sprintf("%s vs limit %s (CrossOriginProtection %s), extra allocs %s vs %s%s", fmtNs(x), fmtNs(limit), fmtNs(xcop), signed(al("cross-site-post", l.key), ""), signed(al("cross-site-post", "stdlib-cop"), ""), extra),
+			met:      x <= limit, known: known(x, xcop),
 		})
 	}
 	return vs
