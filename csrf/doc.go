@@ -1,0 +1,146 @@
+// Package csrf protects net/http applications against Cross-Site Request
+// Forgery.
+//
+// # Threat model
+//
+// A browser attaches a site's cookies to every request it sends to that
+// site, whoever asked for the request. A page on any other site can
+// therefore make the user's browser submit a form, fire an <img> GET or
+// send a simple fetch to your app, and your app sees a request from a
+// logged-in user. CSRF protection makes sure a state-changing request was
+// sent by your own pages. It assumes:
+//
+//   - safe methods (GET, HEAD, OPTIONS, TRACE) never change state: they are
+//     never checked, so a GET /logout is your bug, not this package's;
+//   - the attacker controls another site, possibly a sibling subdomain
+//     (which can set cookies for your domain: "cookie tossing"), but cannot
+//     read your pages (same-origin policy) and has no XSS on your origin —
+//     an XSS can read any token, and no CSRF defence survives it;
+//   - HTTPS is decided explicitly (TLS, or a proxy you trust), never guessed.
+//
+// It does not protect against clickjacking (use frame-ancestors), against
+// requests from non-browser clients (they carry no victim's cookies), or
+// against login CSRF on pages that skip the Protector.
+//
+// # Layers
+//
+// Protector.Handler checks every unsafe request in this order; the first
+// failure rejects it with its own reason (ErrCrossSite, ErrBadOrigin, ...):
+//
+//  1. Exemptions: Exempt-wrapped handlers and Config.ExemptPaths skip all
+//     checks. Patterns use http.ServeMux's own matching on the path the mux
+//     would route; a path ServeMux would redirect ("/exempt/../admin",
+//     "//exempt", "/exempt" for "/exempt/") or one with dot segments in any
+//     spelling is never exempt (CVE-2025-47910).
+//  2. Fetch Metadata: Sec-Fetch-Site: cross-site or same-site is rejected
+//     unless the Origin is a trusted origin (so a trusted origin works from
+//     any site, as the operator asked); same-origin and none pass on.
+//  3. Origin: when present — including "null", which always fails — it must
+//     equal the request's own origin (scheme from TLS or trusted proxy
+//     headers, host and port from the Host header) or a trusted origin.
+//  4. Referer: when Origin is absent on an HTTPS request, the Referer must be
+//     present, well-formed, https, and same-origin or trusted (Django's
+//     rules). Plain-HTTP requests go on to the token, so http://localhost
+//     works without configuration.
+//  5. Token (Full mode): a masked synchronizer token from the X-CSRF-Token
+//     header (checked first, so JSON bodies are never parsed) or the
+//     csrf_token field of an urlencoded or multipart form.
+//
+// # Token and secret
+//
+// Each client has a 32-byte secret from crypto/rand. Every rendering of a
+// token draws a fresh 32-byte mask: token = base64url(mask || mask XOR
+// secret), so tokens differ on every render (no BREACH compression oracle)
+// while all of them verify — several tabs keep working. Verification checks
+// the length before decoding and compares in constant time.
+//
+// By default the secret lives in a cookie, base64url(secret || HMAC-SHA256(
+// Config.Key, secret, session)): OWASP's signed double-submit cookie. The
+// signature makes a cookie planted by a sibling subdomain useless; with
+// Config.SessionCookie it also covers the session cookie's value, so a
+// valid cookie-and-token pair obtained by the attacker for their own
+// session fails in the victim's. Over HTTPS the cookie is
+// "__Host-csrf"; always HttpOnly, SameSite=Lax, Path=/, Max-Age one year.
+// With Config.Secrets the secret lives server-side instead (the session
+// package's CSRFSecrets adapter) and no cookie is used.
+//
+// The cookie is sent only when a token was rendered and the client's
+// cookie is missing, invalid or bound to another session, or after Rotate.
+// Because templates usually write straight to the ResponseWriter, the
+// Protector holds back up to 64 KiB of the response of a client that has no
+// secret yet, so it can add the Set-Cookie if the page renders a token. A
+// token rendered after that point cannot reach the client and is logged.
+// Responses that render a token carry Vary: Cookie; so do HTML responses
+// (or responses without a Content-Type) whose headers go out before the
+// handler has finished, since a token may still follow. A rejected request
+// never receives a Set-Cookie.
+//
+// # Session renewal
+//
+// Call Rotate at login, logout and privilege changes. With SessionCookie,
+// renewing the session ID (as a login must) invalidates the csrf cookie's
+// binding: the next page that renders a token issues a new cookie bound to
+// the new session, and an unsafe request sent before that page is rejected
+// with ErrBadCookie. If the session library has already put its new cookie
+// in the response headers when the csrf cookie is written, the new value is
+// bound at once.
+//
+// # Modes
+//
+// Full (default) enforces every layer. Tokenless enforces only the origin
+// layers, for JSON APIs, and — unlike net/http.CrossOriginProtection — fails
+// closed with ErrNoMetadata when a request carries none of Sec-Fetch-Site,
+// Origin and Referer, unless Config.AllowMissingMetadata; in Tokenless mode
+// a present Referer is checked over plain HTTP too. It adds no allocation to
+// a passing request. ReportOnly logs the reason that would have rejected a
+// request and lets it through, for a gradual rollout.
+//
+// # Trusted origins
+//
+// Config.TrustedOrigins entries are full "scheme://host[:port]" origins; a
+// missing scheme is an error at New. "https://*.example.com" matches any
+// subdomain at any depth with the scheme and port enforced, but not the
+// apex "https://example.com" (list it separately: being explicit about the
+// apex avoids trusting a marketing site by accident). Scheme and host
+// compare case-insensitively and default ports are normalised.
+//
+// # Behind a proxy
+//
+// Set Config.TrustProxyHeaders only when a proxy you control terminates TLS
+// and overwrites X-Forwarded-Proto or Forwarded; then the request counts as
+// HTTPS when the nearest proxy says so. The Host header is used as is
+// (X-Forwarded-Host is ignored): configure the proxy to preserve Host, or
+// list the public origin in TrustedOrigins.
+//
+// # Failures
+//
+// Every rejection goes through one funnel: Reason(r) returns the sentinel
+// error inside Config.FailureHandler, one slog WARN line is logged with
+// reason, method and path (never a token or cookie), and the default
+// handler answers 403 with a short HTML page — with Config.Debug, the
+// reason and a checklist of likely causes. Malformed, oversized or repeated
+// input is a 403 with a reason, never a panic or a 500.
+//
+// # Templates and JavaScript
+//
+// Register FuncMap and write one helper per form:
+//
+//	<form method="post">{{ csrfField .Request }} ...</form>
+//
+// For fetch, put {{ csrfMeta .Request }} in the <head> and send the header:
+//
+//	const token = document.querySelector('meta[name="csrf-token"]').content;
+//	fetch("/api/items", {
+//	  method: "POST",
+//	  headers: {"X-CSRF-Token": token, "Content-Type": "application/json"},
+//	  body: JSON.stringify(item),
+//	});
+//
+// For htmx, put the header on a common ancestor:
+//
+//	<body {{ csrfHxHeaders .Request }}>
+//	<!-- renders hx-headers='{"X-CSRF-Token":"..."}' -->
+//
+// A Protector is safe for concurrent use. The package imports only the
+// standard library.
+package csrf
