@@ -101,29 +101,47 @@ func (st *reqState) record(now time.Time) Record {
 }
 
 // writeNew stores the session under a new ID: a brand-new session, or a
-// renewal, which then deletes the old key.
+// renewal.
+//
+// A renewal must neither lose a change another request commits to the old
+// ID while it runs, nor bring back a session that was destroyed meanwhile
+// (logout in another tab, DestroyUserSessions after a password change). So
+// it re-reads the old session, writes the new one, and then retires the
+// old ID with a compare-and-swap: a tombstone (an already-expired record
+// bound to no user) committed over exactly the version it merged. If the
+// old session changed in between, the change is merged into the new
+// session and the retirement retried; if it ended in between, the renewal
+// ends too, unless this request bound a user (a fresh login), which then
+// keeps only its own changes. Once the tombstone is in place no other
+// request can commit to the old ID, and deleting it is housekeeping.
 func (st *reqState) writeNew(now time.Time) error {
 	m := st.m
 	ctx, cancel := st.commitCtx()
 	defer cancel()
-	oldKey := st.key
+	oldKey := ""
+	var oldVersion uint64
 	if st.renew && !st.fresh {
-		// Pick up what other requests committed since we loaded, so a
-		// renewal does not undo their changes.
-		rec, found, err := m.store.Find(ctx, oldKey)
+		oldKey = st.key
+		alive, err := st.reread(ctx, oldKey, now)
 		if err != nil {
 			return err
 		}
-		if md, ok := decodeMeta(rec.Values[metaKey]); found && ok {
-			st.mergeOnto(rec, md)
+		if !alive {
+			if !st.userChanged {
+				st.ended()
+				return nil
+			}
+			st.mergeOnto(Record{}, st.md)
+			oldKey = ""
 		}
+		oldVersion = st.version
 	}
 	st.version = 0
+	var key string
 	for attempt := 0; ; attempt++ {
 		id := newID()
-		key := HashID(id)
-		rec := st.record(now)
-		v, err := m.store.Commit(ctx, key, rec)
+		key = HashID(id)
+		v, err := m.store.Commit(ctx, key, st.record(now))
 		if errors.Is(err, ErrConflict) && attempt < 2 {
 			continue // a random 256-bit key cannot collide; be robust anyway
 		}
@@ -134,12 +152,105 @@ func (st *reqState) writeNew(now time.Time) error {
 		st.md.lastSeen = now
 		break
 	}
-	if oldKey != "" {
-		if err := m.store.Delete(ctx, oldKey); err != nil {
+	if oldKey == "" {
+		return nil
+	}
+	for attempt := 1; ; attempt++ {
+		_, err := m.store.Commit(ctx, oldKey, tombstone(oldVersion, now))
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrConflict) || attempt == MaxCommitAttempts {
+			st.discardNew(ctx)
+			if errors.Is(err, ErrConflict) {
+				return ErrTooManyConflicts
+			}
 			return err
 		}
+		if attempt > 1 {
+			if err := backoff(ctx, attempt); err != nil {
+				st.discardNew(ctx)
+				return err
+			}
+		}
+		newVersion := st.version
+		alive, err := st.reread(ctx, oldKey, now)
+		if err != nil {
+			st.discardNew(ctx)
+			return err
+		}
+		if !alive && !st.userChanged {
+			st.discardNew(ctx)
+			st.ended()
+			return nil
+		}
+		if !alive {
+			st.mergeOnto(Record{}, st.md)
+		}
+		oldVersion = st.version
+		st.version = newVersion
+		v, err := m.store.Commit(ctx, st.key, st.record(now))
+		if err != nil {
+			st.discardNew(ctx)
+			return err
+		}
+		st.version = v
+		if !alive {
+			return nil
+		}
+	}
+	if err := m.store.Delete(ctx, oldKey); err != nil {
+		// The tombstone already ended the old ID; the store reclaims it
+		// at its expiry.
+		m.logEvent(slog.LevelWarn, st.r, "session store cleanup failed", err)
 	}
 	return nil
+}
+
+// reread replaces the request's view of the session stored under key by
+// the stored one with this request's changes re-applied, and reports
+// whether that session is still alive.
+func (st *reqState) reread(ctx context.Context, key string, now time.Time) (bool, error) {
+	rec, found, err := st.m.store.Find(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	md, ok := decodeMeta(rec.Values[metaKey])
+	if !found || !ok || st.m.expired(md, now) {
+		return false, nil
+	}
+	st.mergeOnto(rec, md)
+	return true, nil
+}
+
+// ended drops this request's changes because its session was destroyed or
+// expired by someone else: it must not be resurrected.
+func (st *reqState) ended() {
+	st.m.logEvent(slog.LevelInfo, st.r, "session change dropped",
+		errors.New("session: the session ended while this request was running"))
+	st.startFresh()
+}
+
+// discardNew removes the session writeNew stored under a new ID that will
+// never be sent to the client. A failure is only logged: nobody knows the
+// ID, and the store reclaims it at its expiry.
+func (st *reqState) discardNew(ctx context.Context) {
+	if err := st.m.store.Delete(ctx, st.key); err != nil {
+		st.m.logEvent(slog.LevelWarn, st.r, "session store cleanup failed", err)
+	}
+}
+
+// tombstone is the record that retires a renewed session's old ID: it
+// replaces exactly version and is dead on arrival for every Manager (its
+// deadline is long past, whatever their clocks say), bound to no user, and
+// kept by the store only briefly.
+func tombstone(version uint64, now time.Time) Record {
+	md := meta{deadline: time.Unix(1, 0), lastSeen: time.Unix(1, 0)}
+	return Record{
+		Values:  map[string][]byte{metaKey: md.encode()},
+		Version: version,
+		Expiry:  now.Add(time.Minute),
+	}
 }
 
 // writeExisting commits onto the loaded version; on conflict it re-reads
@@ -177,9 +288,7 @@ func (st *reqState) writeExisting(now time.Time) error {
 		md, ok := decodeMeta(rec.Values[metaKey])
 		if !found || !ok || m.expired(md, now) {
 			// Destroyed or expired by someone else: do not resurrect it.
-			m.logEvent(slog.LevelInfo, st.r, "session change dropped",
-				errors.New("session: the session ended while this request was running"))
-			st.startFresh()
+			st.ended()
 			return nil
 		}
 		st.mergeOnto(rec, md)

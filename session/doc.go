@@ -14,7 +14,7 @@
 //     cookie. IDs and store keys are never logged.
 //   - Fixation: an ID the server did not issue, or one whose session ended,
 //     is never adopted; the next write issues a fresh ID. Renew (called by
-//     BindUser at login) moves the data to a new ID and deletes the old one.
+//     BindUser at login) moves the data to a new ID and retires the old one.
 //   - Replay after logout: Destroy deletes the session in the store, so a
 //     copied cookie is worthless afterwards, unlike signed-cookie sessions.
 //     DestroyUserSessions ends every session of a user through the store's
@@ -97,6 +97,12 @@
 //   - If the session was destroyed or expired while the request ran, its
 //     changes are dropped and its cookie expired; a destroyed session is
 //     never resurrected.
+//   - Renew retires the old ID with a compare-and-swap (an expired
+//     tombstone committed over the version it merged), so a change another
+//     request commits to the old ID during the renewal is carried over,
+//     never lost. If the session ends during a Renew (logout in another
+//     tab, DestroyUserSessions), the renewal ends too; only a BindUser (a
+//     fresh login) then goes on, keeping just its own request's changes.
 //
 // Manager is safe for concurrent use, and so is each request's session:
 // a handler may use it from several goroutines.

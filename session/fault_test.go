@@ -197,16 +197,58 @@ func TestCommitRetriesAreBounded(t *testing.T) {
 	}
 }
 
-func TestRenewFailsClosedWhenOldKeyCannotBeDeleted(t *testing.T) {
-	f := newFixture(t, nil)
-	c := f.start(t, "k", "v")
-	f.store.fail(nil, nil, errDown)
-	w := f.do(t, func(w http.ResponseWriter, r *http.Request) {
-		_ = f.m.BindUser(r.Context(), "mallory")
-		_, _ = w.Write([]byte("welcome"))
-	}, c)
-	if w.Code != http.StatusServiceUnavailable || sessionCookie(t, w) != nil {
-		t.Errorf("got %d with cookies %v, want a bare 503", w.Code, w.Header()["Set-Cookie"])
+// TestRenewWhenOldIDCannotBeRetired checks that a renewal never leaves two
+// working IDs: when the old ID cannot be retired the request fails closed
+// (503, no cookie, old ID still the session), and when only the final
+// housekeeping delete fails the old ID is already dead (tombstoned).
+func TestRenewWhenOldIDCannotBeRetired(t *testing.T) {
+	cases := []struct {
+		name      string
+		commitErr bool // the tombstone commit fails too
+		want      int
+	}{
+		{"store down: fails closed", true, http.StatusServiceUnavailable},
+		{"only the delete fails: old ID already dead", false, http.StatusOK},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			c := f.start(t, "k", "v")
+			hs := &hookStore{Store: f.store}
+			m, err := session.New(session.Config{Store: hs, Now: f.clock.Now, Logger: discard()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := serve(m, c, func(w http.ResponseWriter, r *http.Request) {
+				_ = m.BindUser(r.Context(), "mallory")
+				hs.arm(func() { // after the renewal's re-read, before its writes
+					var commitErr error
+					if tc.commitErr {
+						commitErr = errDown
+					}
+					f.store.fail(nil, commitErr, errDown)
+				})
+				_, _ = w.Write([]byte("welcome"))
+			})
+			f.store.fail(nil, nil, nil)
+			nc := sessionCookie(t, w)
+			if w.Code != tc.want {
+				t.Fatalf("got %d, want %d", w.Code, tc.want)
+			}
+			_, oldWorks := f.get(t, c, "k")
+			if tc.want == http.StatusServiceUnavailable {
+				if nc != nil || !oldWorks {
+					t.Errorf("cookie %v, old ID works = %v: want no cookie and the old session intact", nc, oldWorks)
+				}
+				return
+			}
+			if oldWorks {
+				t.Error("old ID still works")
+			}
+			if v, _ := f.get(t, nc, "k"); v != "v" {
+				t.Errorf("renewed session k = %q, want v", v)
+			}
+		})
 	}
 }
 

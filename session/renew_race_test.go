@@ -1,0 +1,151 @@
+package session_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/bulwark-go/bulwark/session"
+)
+
+// hookStore runs a one-shot hook right after a Find returns, so a test can
+// slip another request's work between a Manager's read and its next write.
+type hookStore struct {
+	session.Store
+	mu        sync.Mutex
+	afterFind func()
+}
+
+func (s *hookStore) arm(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterFind = f
+}
+
+func (s *hookStore) Find(ctx context.Context, key string) (session.Record, bool, error) {
+	rec, found, err := s.Store.Find(ctx, key)
+	s.mu.Lock()
+	hook := s.afterFind
+	s.afterFind = nil
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return rec, found, err
+}
+
+// TestRenewRaces checks a renewal against another app instance working on
+// the same session between the renewal's re-read and its removal of the
+// old ID: a change committed there is kept, and a session destroyed there
+// (logout, "log out everywhere") is not resurrected under the new ID.
+func TestRenewRaces(t *testing.T) {
+	cases := []struct {
+		name string
+		// other runs on the second instance with the old cookie.
+		other func(m *session.Manager, r *http.Request)
+		// renew is what the first instance's request does.
+		renew func(m *session.Manager, r *http.Request)
+		// wantAlive: the renewed session must exist afterwards.
+		wantAlive bool
+		// wantKeys are key=value pairs the renewed session must hold.
+		wantKeys map[string]string
+	}{
+		{
+			name:      "change committed meanwhile survives the renewal",
+			other:     func(m *session.Manager, r *http.Request) { m.PutString(r.Context(), "other", "kept") },
+			renew:     func(m *session.Manager, r *http.Request) { _ = m.Renew(r.Context()) },
+			wantAlive: true,
+			wantKeys:  map[string]string{"cart": "3 apples", "other": "kept"},
+		},
+		{
+			name:  "destroyed meanwhile is not resurrected by Renew",
+			other: func(m *session.Manager, r *http.Request) { _ = m.Destroy(r.Context()) },
+			renew: func(m *session.Manager, r *http.Request) { _ = m.Renew(r.Context()) },
+		},
+		{
+			name: "user sessions ended meanwhile are not resurrected by Renew",
+			other: func(m *session.Manager, r *http.Request) {
+				_, _ = m.DestroyUserSessions(context.Background(), "alice", false)
+			},
+			renew: func(m *session.Manager, r *http.Request) { _ = m.Renew(r.Context()) },
+		},
+		{
+			name:  "a fresh login still succeeds but keeps none of the ended session's data",
+			other: func(m *session.Manager, r *http.Request) { _ = m.Destroy(r.Context()) },
+			renew: func(m *session.Manager, r *http.Request) {
+				_ = m.BindUser(r.Context(), "bob")
+				m.PutString(r.Context(), "greeting", "hi")
+			},
+			wantAlive: true,
+			wantKeys:  map[string]string{"greeting": "hi", "cart": ""},
+		},
+	}
+	for _, tc := range cases {
+		for _, when := range []string{"before the renewal reads", "after the renewal reads"} {
+			t.Run(tc.name+"/"+when, func(t *testing.T) {
+				f := newFixture(t, nil)
+				hs := &hookStore{Store: f.store}
+				a, err := session.New(session.Config{Store: hs, Now: f.clock.Now, Logger: discard()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := session.New(session.Config{Store: f.mem, Now: f.clock.Now, Logger: discard()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				old := f.start(t, "cart", "3 apples")
+				// BindUser renews the ID: keep the cookie it sets.
+				old = sessionCookie(t, f.do(t, func(w http.ResponseWriter, r *http.Request) { _ = f.m.BindUser(r.Context(), "alice") }, old))
+				runOther := func() {
+					serve(b, old, func(w http.ResponseWriter, r *http.Request) { tc.other(b, r) })
+				}
+				w := serve(a, old, func(w http.ResponseWriter, r *http.Request) {
+					_ = a.Keys(r.Context()) // load
+					if when == "before the renewal reads" {
+						runOther()
+					} else {
+						hs.arm(runOther)
+					}
+					tc.renew(a, r)
+				})
+				nc := sessionCookie(t, w)
+				if _, ok := f.get(t, old, "cart"); ok {
+					t.Error("old ID still works")
+				}
+				alive := nc != nil && nc.Value != "" && f.mem.Len() > 0
+				if alive != tc.wantAlive {
+					t.Fatalf("renewed session alive = %v, want %v (cookie %v, %d stored)", alive, tc.wantAlive, nc, f.mem.Len())
+				}
+				if !alive {
+					if f.mem.Len() != 0 {
+						t.Errorf("%d sessions left in the store, want 0", f.mem.Len())
+					}
+					if keys, _ := f.mem.UserSessions(t.Context(), "alice"); len(keys) != 0 {
+						t.Errorf("alice still has sessions %v", keys)
+					}
+					return
+				}
+				for k, want := range tc.wantKeys {
+					if got, _ := f.get(t, nc, k); got != want {
+						t.Errorf("%s = %q, want %q", k, got, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// serve runs one request carrying c through m.
+func serve(m *session.Manager, c *http.Cookie, h http.HandlerFunc) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("GET", "/page", nil)
+	r.AddCookie(c)
+	w := httptest.NewRecorder()
+	m.Handler(h).ServeHTTP(w, r)
+	return w
+}
