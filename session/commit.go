@@ -35,6 +35,9 @@ func (st *reqState) commit(hdr http.Header, headersSent bool) {
 	if st.err != nil {
 		return // never write over data we failed to read
 	}
+	if st.loaded && !headersSent {
+		varyCookie(hdr) // the handler used the session: the response depends on the cookie
+	}
 	if !st.loaded {
 		if st.destroyed && !headersSent {
 			st.m.setCookie(hdr, st.r, "", time.Time{}, true)

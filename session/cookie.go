@@ -4,7 +4,7 @@ package session
 
 import (
 	"net/http"
-	"slices"
+	"strings"
 	"time"
 
 	"github.com/bulwark-go/bulwark/internal/scheme"
@@ -66,11 +66,44 @@ func (m *Manager) setCookie(hdr http.Header, r *http.Request, id string, deadlin
 		hdr.Add("Set-Cookie", v)
 	}
 	hdr.Add("Set-Cookie", c.String())
-	if !slices.Contains(hdr.Values("Vary"), "Cookie") {
-		hdr.Add("Vary", "Cookie")
-	}
-	if hdr.Get("Cache-Control") == "" {
-		// Shared caches must not hand this cookie to anyone else.
+	varyCookie(hdr)
+	// Shared caches must not hand this cookie to anyone else.
+	if cc := hdr.Values("Cache-Control"); len(cc) == 0 {
 		hdr.Set("Cache-Control", `no-cache="Set-Cookie"`)
+	} else {
+		hdr["Cache-Control"] = []string{privateCacheControl(strings.Join(cc, ", "))}
 	}
+}
+
+// varyCookie adds Cookie to the Vary header unless it is listed already:
+// the response depends on the session cookie.
+func varyCookie(hdr http.Header) {
+	for _, v := range hdr.Values("Vary") {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, "Cookie") {
+				return
+			}
+		}
+	}
+	hdr.Add("Vary", "Cookie")
+}
+
+// privateCacheControl rewrites a handler's Cache-Control for a response
+// that sets the session cookie, so that no shared cache (CDN, proxy) may
+// store it and hand the cookie to other visitors: "public" and "s-maxage"
+// are dropped and "private" added, unless it already says private or
+// no-store. Other directives (max-age for the browser's own cache) stay.
+func privateCacheControl(cc string) string {
+	var kept []string
+	for d := range strings.SplitSeq(cc, ",") {
+		name, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(d)), "=")
+		switch name {
+		case "private", "no-store":
+			return cc
+		case "public", "s-maxage", "":
+			continue
+		}
+		kept = append(kept, strings.TrimSpace(d))
+	}
+	return strings.Join(append([]string{"private"}, kept...), ", ")
 }

@@ -22,6 +22,10 @@
 //   - Theft in transit and by scripts: HttpOnly always; Secure with the
 //     __Host- name prefix on HTTPS (so no subdomain or plain-HTTP page can
 //     plant or overwrite it); SameSite=Lax by default.
+//   - Shared caches: a response that used the session says Vary: Cookie;
+//     one that sets the cookie is never storable by a shared cache (a
+//     handler's "public" or "s-maxage" is replaced by "private"), so a CDN
+//     cannot hand one visitor's session ID to the next.
 //   - Stale sessions: an idle timeout and an absolute lifetime that activity
 //     never extends.
 //   - Lost updates: concurrent requests of one session that change
