@@ -362,3 +362,66 @@ func TestTokensDifferPerRenderAndAllVerify(t *testing.T) {
 		hs.expect(t, hs.do(r), nil)
 	}
 }
+
+func TestHijackWhileBuffering(t *testing.T) {
+	p := mustNew(t, Config{})
+	srv := httptest.NewServer(p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, bw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return
+		}
+		defer conn.Close()
+		bw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi")
+		bw.Flush()
+	})))
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(b) != "hi" {
+		t.Fatalf("body %q", b)
+	}
+}
+
+func TestConcurrentTokenRendering(t *testing.T) {
+	hs := newHarness(t, Config{})
+	var toks [8]string
+	w := serve(hs.p, func(w http.ResponseWriter, r *http.Request) {
+		done := make(chan struct{})
+		for i := range toks {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				toks[i] = Token(r)
+			}()
+		}
+		for range toks {
+			<-done
+		}
+	}, newRequest("GET", "http://example.com/", nil))
+	cs := w.Result().Cookies()
+	if len(cs) != 1 {
+		t.Fatalf("%d cookies", len(cs))
+	}
+	for _, tok := range toks {
+		r := newRequest("PATCH", "http://example.com/x", nil)
+		r.Header.Set("Cookie", cs[0].Name+"="+cs[0].Value)
+		r.Header.Set("X-CSRF-Token", tok)
+		hs.expect(t, hs.do(r), nil)
+	}
+}
+
+func TestExemptAsOuterWrapper(t *testing.T) {
+	p := mustNew(t, Config{})
+	h := Exempt(p.Handler(http.HandlerFunc(renderNothing)))
+	r := newRequest("POST", "http://example.com/hook", strings.NewReader("{}"))
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 200 {
+		t.Fatalf("status %d", w.Code)
+	}
+}

@@ -106,7 +106,8 @@ type Config struct {
 	// Host, or add the public origin to TrustedOrigins.
 	TrustProxyHeaders bool
 	// Secrets keeps the secret server-side (e.g. in the session). nil: the
-	// secret lives in a signed cookie.
+	// secret lives in a signed cookie. LoadSecret is called once per
+	// request in Full mode, safe requests included.
 	Secrets SecretStore
 	// SessionCookie is the name of the app's session cookie (without a
 	// __Host- prefix; both forms are read). When set, the csrf cookie's
@@ -389,15 +390,17 @@ func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.
 		if err == nil {
 			err = p.checkToken(r, st, next)
 		}
+		// net/http removes the temporary files of the request it created,
+		// not of our copy.
+		if r.MultipartForm != nil {
+			defer r.MultipartForm.RemoveAll()
+		}
 		if err != nil && !st.isExempt(r, next) {
 			if !p.reportOnly {
 				p.reject(w, r, st, err)
 				return
 			}
 			p.logReportOnly(r, err)
-		}
-		if r.MultipartForm != nil {
-			defer r.MultipartForm.RemoveAll()
 		}
 	}
 	if !st.haveSecret {

@@ -325,15 +325,17 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	st := w.st
 	st.mu.Lock()
 	if st.buffering {
-		buf := st.buf
-		st.buffering, st.buf = false, nil
-		st.headerDone = true
-		if buf.Len() > 0 {
-			st.mu.Unlock()
-			return nil, nil, http.ErrNotSupported
+		if st.wroteHeader || st.buf.Len() > 0 {
+			if err := st.flush(false); err != nil {
+				st.mu.Unlock()
+				return nil, nil, err
+			}
+		} else {
+			putBuffer(st.buf)
+			st.buffering, st.buf = false, nil
 		}
-		putBuffer(buf)
 	}
+	st.headerDone = true
 	st.mu.Unlock()
 	return http.NewResponseController(st.w).Hijack()
 }
