@@ -93,7 +93,8 @@ func parseForm(w http.ResponseWriter, r *http.Request) bool {
 //     Retry-After, checked before any password hashing), then checks the
 //     credentials. Failure re-renders the page with status 422 and one
 //     generic message. Success rotates the CSRF secret, gives the session a
-//     new ID even when the same user was already logged in, binds the user
+//     new ID even when the same user was already logged in (and starts an
+//     empty session when another user was logged in), binds the user
 //     and a fingerprint of their password hash to it, and redirects (303)
 //     to "next" when IsSafeRedirect, else to Config.LoginRedirect.
 //   - Other methods: 405 with Allow: GET, HEAD, POST.
@@ -182,10 +183,19 @@ func (a *Authenticator) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // establish makes the request's session a fresh session of u: new CSRF
-// secret, new session ID, user and password fingerprint bound. On failure
-// it has answered the request.
+// secret, new session ID, user and password fingerprint bound. A session
+// of another user (a shared computer where nobody logged out) is destroyed
+// first, so u inherits none of its data; an anonymous session's data, or
+// u's own, is kept. On failure it has answered the request.
 func (a *Authenticator) establish(w http.ResponseWriter, r *http.Request, u User) error {
 	ctx := r.Context()
+	if prev := a.sessions.UserID(ctx); prev != "" && prev != u.ID {
+		if err := a.sessions.Destroy(ctx); err != nil {
+			a.log.Error("auth: ending the previous user's session failed", "reason", err.Error(), "user_id", u.ID, "method", r.Method, "path", r.URL.Path)
+			http.Error(w, "Service temporarily unavailable.", http.StatusServiceUnavailable)
+			return err
+		}
+	}
 	if err := a.rotateCSRF(w, r); err != nil {
 		a.log.Error("auth: csrf rotation failed", "reason", err.Error(), "user_id", u.ID, "method", r.Method, "path", r.URL.Path)
 		http.Error(w, "Internal server error.", http.StatusInternalServerError)

@@ -95,6 +95,10 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	mux.HandleFunc("POST /touch", func(w http.ResponseWriter, r *http.Request) {
 		f.sessions.PutString(r.Context(), "touched", "yes")
 	})
+	mux.HandleFunc("GET /touched", func(w http.ResponseWriter, r *http.Request) {
+		v, _ := f.sessions.GetString(r.Context(), "touched")
+		fmt.Fprintf(w, "touched=%s", v)
+	})
 	mux.Handle("POST /password", f.auth.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := f.auth.ChangePassword(w, r, r.PostFormValue("current"), r.PostFormValue("new"))
 		if err != nil {
