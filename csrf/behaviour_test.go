@@ -76,6 +76,10 @@ func behaviours() []behaviour {
 		{name: "urlencoded chunked too large", in: "form-chunked", cfg: Config{MaxBodyBytes: 64}, want: ErrBodyTooLarge},
 		{name: "urlencoded chunked passes", in: "form-chunked"},
 		{name: "urlencoded truncated", in: "form-truncated", want: ErrBadBody},
+		{name: "token in the query string is ignored", in: "query", want: ErrNoToken},
+		{name: "lower-case method is not safe", method: "get", in: "header", token: "none", want: ErrNoToken},
+		{name: "Origin with trailing slash", headers: []string{"Origin", "http://example.com/"}, want: ErrMalformedOrigin},
+		{name: "Origin list", headers: []string{"Origin", "http://example.com http://evil.example"}, want: ErrMalformedOrigin},
 		{name: "custom field and header names", cfg: Config{FieldName: "authenticity_token", HeaderName: "X-Token"}},
 		{name: "custom header name", cfg: Config{HeaderName: "X-Token"}, in: "header"},
 
@@ -293,6 +297,10 @@ func buildRequest(t *testing.T, p *Protector, method, target, in, token string) 
 		if in == "form-chunked" {
 			r.ContentLength = -1
 		}
+		return r
+	case "query":
+		r := newRequest(method, target+"?"+p.fieldName+"="+token, strings.NewReader("name=alice"))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		return r
 	case "header", "header-twice":
 		r := newRequest(method, target, nil)
