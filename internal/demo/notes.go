@@ -1,0 +1,104 @@
+// This file holds the notes the demo's users save: the "changing data"
+// that the CSRF attacks try to forge.
+
+package demo
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxNoteLength bounds a note's body in characters.
+const MaxNoteLength = 2000
+
+// errEmptyNote and errLongNote are the notes' validation errors.
+var (
+	errEmptyNote = errors.New("demo: the note is empty")
+	errLongNote  = fmt.Errorf("demo: the note is longer than %d characters", MaxNoteLength)
+	errBadNote   = errors.New("demo: the note is not valid UTF-8")
+)
+
+// Note is one saved note.
+type Note struct {
+	ID        int64     `json:"id"`
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// notes keeps notes in the demo's SQLite database. Safe for concurrent use.
+type notes struct{ db *sql.DB }
+
+func newNotes(ctx context.Context, db *sql.DB) (*notes, error) {
+	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS demo_notes (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		user_id TEXT NOT NULL,
+		body TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	)`)
+	if err != nil {
+		return nil, fmt.Errorf("demo: create notes table: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS demo_notes_user ON demo_notes (user_id, id)`); err != nil {
+		return nil, fmt.Errorf("demo: create notes index: %w", err)
+	}
+	return &notes{db: db}, nil
+}
+
+// checkNote validates a note body and returns it trimmed.
+func checkNote(body string) (string, error) {
+	if !utf8.ValidString(body) {
+		return "", errBadNote
+	}
+	body = strings.TrimSpace(body)
+	switch {
+	case body == "":
+		return "", errEmptyNote
+	case utf8.RuneCountInString(body) > MaxNoteLength:
+		return "", errLongNote
+	}
+	return body, nil
+}
+
+func (n *notes) add(ctx context.Context, userID, body string) (Note, error) {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	res, err := n.db.ExecContext(ctx,
+		`INSERT INTO demo_notes (user_id, body, created_at) VALUES (?, ?, ?)`,
+		userID, body, now.UnixMilli())
+	if err != nil {
+		return Note{}, fmt.Errorf("demo: save note: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return Note{}, fmt.Errorf("demo: save note: %w", err)
+	}
+	return Note{ID: id, Body: body, CreatedAt: now}, nil
+}
+
+// list returns the user's notes, newest first, at most 100.
+func (n *notes) list(ctx context.Context, userID string) ([]Note, error) {
+	rows, err := n.db.QueryContext(ctx,
+		`SELECT id, body, created_at FROM demo_notes WHERE user_id = ? ORDER BY id DESC LIMIT 100`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("demo: list notes: %w", err)
+	}
+	defer rows.Close()
+	out := []Note{}
+	for rows.Next() {
+		var nt Note
+		var ms int64
+		if err := rows.Scan(&nt.ID, &nt.Body, &ms); err != nil {
+			return nil, fmt.Errorf("demo: list notes: %w", err)
+		}
+		nt.CreatedAt = time.UnixMilli(ms).UTC()
+		out = append(out, nt)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("demo: list notes: %w", err)
+	}
+	return out, nil
+}

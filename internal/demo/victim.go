@@ -1,0 +1,362 @@
+// This file holds the demo app (the "victim" of the attacker site): its
+// routes, pages and the attack-log middleware in front of everything.
+
+package demo
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/bulwark-go/bulwark/auth"
+	"github.com/bulwark-go/bulwark/csrf"
+)
+
+//go:embed templates/*.html templates/*.css
+var templateFS embed.FS
+
+// victimPages are the page templates, each parsed together with base.html.
+var victimPages = []string{
+	"home.html", "login.html", "logout.html", "notes.html", "attacklog.html",
+	"forbidden.html", "notfound.html",
+}
+
+// page is what the demo's own page templates are executed with. The
+// templates auth executes (login.html, logout.html) get auth.LoginData and
+// auth.LogoutData instead; all of them have Request.
+type page struct {
+	Request *http.Request
+	User    string
+	Notes   []Note
+	Entries []Entry
+	Error   string
+	Body    string
+	Reason  string
+}
+
+func (d *Demo) parseVictimTemplates() (map[string]*template.Template, error) {
+	funcs := csrf.FuncMap()
+	funcs["unsafe"] = func() bool { return d.cfg.Unsafe }
+	funcs["sameSite"] = func() string { return sameSiteName(d.cfg.CookieSameSite) }
+	funcs["attackerURL"] = func() string { return d.attackerURL }
+	funcs["currentUser"] = func(r *http.Request) string {
+		if r == nil {
+			return ""
+		}
+		if u, ok := auth.CurrentUser(r); ok {
+			return u.Username
+		}
+		return ""
+	}
+	funcs["ago"] = func(t time.Time) string { return t.Local().Format("15:04:05") }
+	out := make(map[string]*template.Template, len(victimPages))
+	for _, p := range victimPages {
+		t, err := template.New("base.html").Funcs(funcs).ParseFS(templateFS, "templates/base.html", "templates/"+p)
+		if err != nil {
+			return nil, err
+		}
+		out[p] = t
+	}
+	return out, nil
+}
+
+func (d *Demo) render(w http.ResponseWriter, r *http.Request, status int, name string, data page) {
+	data.Request = r
+	data.User = currentUsername(r)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := d.victimTmpl[name].Execute(w, data); err != nil {
+		d.log.Error("demo: template", "template", name, "err", err)
+	}
+}
+
+func currentUsername(r *http.Request) string {
+	if u, ok := auth.CurrentUser(r); ok {
+		return u.Username
+	}
+	return ""
+}
+
+// victimHandler assembles the app: attack log → security headers → session
+// → user observer → csrf (safe mode) → auth → routes.
+func (d *Demo) victimHandler(protector *csrf.Protector) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", d.home)
+	mux.Handle("/login", d.authn.LoginHandler())
+	if d.cfg.Unsafe {
+		mux.HandleFunc("/logout", d.unsafeLogout)
+	} else {
+		mux.Handle("/logout", d.authn.LogoutHandler())
+	}
+	mux.Handle("GET /notes", d.authn.RequireLogin(http.HandlerFunc(d.listNotes)))
+	mux.Handle("POST /notes", d.authn.RequireLogin(http.HandlerFunc(d.addNote)))
+	mux.Handle("GET /api/notes", d.authn.RequireLogin(http.HandlerFunc(d.apiListNotes)))
+	mux.Handle("POST /api/notes", d.authn.RequireLogin(http.HandlerFunc(d.apiAddNote)))
+	mux.HandleFunc("GET /attack-log", d.attackLogPage)
+	mux.HandleFunc("GET /api/attack-log", d.attackLogJSON)
+	mux.HandleFunc("POST /attack-log/clear", d.clearAttackLog)
+	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		http.ServeFileFS(w, r, templateFS, "templates/style.css")
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		d.render(w, r, http.StatusNotFound, "notfound.html", page{})
+	})
+
+	var h http.Handler = d.authn.Handler(mux)
+	if protector != nil {
+		h = protector.Handler(h)
+	}
+	h = d.observeUser(h)
+	h = d.sessions.Handler(h)
+	h = securityHeaders(h)
+	return d.logAttacks(h)
+}
+
+// securityHeaders sets the headers every page of the app carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// logAttacks records every cross-site request in the attack log once the
+// app has answered it.
+func (d *Demo) logAttacks(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isCrossSite(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		a := &attempt{}
+		r = r.WithContext(contextWithAttempt(r.Context(), a))
+		rec := &statusRecorder{ResponseWriter: w}
+		cookieSent := false
+		for _, name := range []string{"session", "__Host-session"} {
+			if _, err := r.Cookie(name); err == nil {
+				cookieSent = true
+			}
+		}
+		next.ServeHTTP(rec, r)
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		v, reason := verdict(r.Method, status, cookieSent, a, d.cfg.Unsafe)
+		attack := r.URL.Query().Get("attack")
+		e := d.attacks.Add(Entry{
+			Time:         time.Now(),
+			Attack:       clip(attack, 16),
+			Method:       clip(r.Method, 16),
+			Path:         clip(r.URL.Path, 200),
+			CookieSent:   cookieSent,
+			User:         a.user,
+			Origin:       clip(r.Header.Get("Origin"), 200),
+			Referer:      clip(r.Header.Get("Referer"), 200),
+			SecFetchSite: clip(r.Header.Get("Sec-Fetch-Site"), 40),
+			SecFetchMode: clip(r.Header.Get("Sec-Fetch-Mode"), 40),
+			Status:       status,
+			Verdict:      v,
+			Reason:       reason,
+		})
+		d.log.Info("demo: cross-site request", "id", e.ID, "attack", e.Attack, "method", e.Method,
+			"path", e.Path, "cookie_sent", cookieSent, "status", status, "verdict", v, "reason", reason)
+	})
+}
+
+// observeUser notes, for logged requests only, whose session the request
+// carried, before csrf or a handler can refuse or end it.
+func (d *Demo) observeUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := attemptFrom(r); a != nil {
+			if id := d.sessions.UserID(r.Context()); id != "" {
+				if u, err := d.accounts.Users().GetByID(r.Context(), id); err == nil {
+					a.user = u.Username
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// csrfFailure is the csrf.Protector's FailureHandler: it records the reason
+// for the attack log and explains it on a 403 page (or in JSON).
+func (d *Demo) csrfFailure(w http.ResponseWriter, r *http.Request) {
+	reason := csrf.Reason(r)
+	if reason == nil {
+		reason = errors.New("csrf: request refused")
+	}
+	if a := attemptFrom(r); a != nil {
+		a.csrfReason = reason
+	}
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": reason.Error()})
+		return
+	}
+	d.render(w, r, http.StatusForbidden, "forbidden.html", page{Reason: reason.Error()})
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") ||
+		strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func (d *Demo) home(w http.ResponseWriter, r *http.Request) {
+	d.render(w, r, http.StatusOK, "home.html", page{})
+}
+
+// unsafeLogout is the logout the article warns against: any method, GET
+// included, and no CSRF check. It exists only in unsafe mode.
+func (d *Demo) unsafeLogout(w http.ResponseWriter, r *http.Request) {
+	if err := d.sessions.Destroy(r.Context()); err != nil {
+		d.log.Error("demo: logout", "err", err)
+		http.Error(w, "logout failed", http.StatusServiceUnavailable)
+		return
+	}
+	setEffect(r, "logged out")
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (d *Demo) listNotes(w http.ResponseWriter, r *http.Request) {
+	d.renderNotes(w, r, http.StatusOK, page{})
+}
+
+func (d *Demo) renderNotes(w http.ResponseWriter, r *http.Request, status int, p page) {
+	u, _ := auth.CurrentUser(r)
+	list, err := d.notes.list(r.Context(), u.ID)
+	if err != nil {
+		d.log.Error("demo: list notes", "user_id", u.ID, "err", err)
+		http.Error(w, "the notes are unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	p.Notes = list
+	d.render(w, r, status, "notes.html", p)
+}
+
+func (d *Demo) addNote(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		d.renderNotes(w, r, http.StatusBadRequest, page{Error: "The form could not be read."})
+		return
+	}
+	body, err := checkNote(r.PostForm.Get("body"))
+	if err != nil {
+		d.renderNotes(w, r, http.StatusUnprocessableEntity, page{Error: noteError(err), Body: r.PostForm.Get("body")})
+		return
+	}
+	u, _ := auth.CurrentUser(r)
+	n, err := d.notes.add(r.Context(), u.ID, body)
+	if err != nil {
+		d.log.Error("demo: save note", "user_id", u.ID, "err", err)
+		http.Error(w, "the note could not be saved", http.StatusServiceUnavailable)
+		return
+	}
+	setEffect(r, "note created")
+	d.log.Info("demo: note created", "user_id", u.ID, "note_id", n.ID)
+	http.Redirect(w, r, "/notes", http.StatusSeeOther)
+}
+
+func noteError(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "demo: ")
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
+}
+
+func (d *Demo) apiListNotes(w http.ResponseWriter, r *http.Request) {
+	u, _ := auth.CurrentUser(r)
+	list, err := d.notes.list(r.Context(), u.ID)
+	if err != nil {
+		d.log.Error("demo: list notes", "user_id", u.ID, "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the notes are unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"notes": list})
+}
+
+// apiAddNote accepts {"body": "..."} whatever the Content-Type says, as
+// many real APIs do; in safe mode the CSRF layer (Sec-Fetch-Site, Origin and
+// the X-CSRF-Token header) is what keeps other sites out.
+func (d *Demo) apiAddNote(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Body *string `json:"body"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err := dec.Decode(&in); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "the request body is too large"})
+			return
+		}
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `want a JSON object such as {"body": "text"}`})
+		return
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unexpected data after the JSON object"})
+		return
+	}
+	if in.Body == nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `missing field "body"`})
+		return
+	}
+	body, err := checkNote(*in.Body)
+	if err != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": noteError(err)})
+		return
+	}
+	u, _ := auth.CurrentUser(r)
+	n, err := d.notes.add(r.Context(), u.ID, body)
+	if err != nil {
+		d.log.Error("demo: save note", "user_id", u.ID, "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the note could not be saved"})
+		return
+	}
+	setEffect(r, "note created")
+	d.log.Info("demo: note created", "user_id", u.ID, "note_id", n.ID)
+	writeJSON(w, http.StatusCreated, n)
+}
+
+func (d *Demo) attackLogPage(w http.ResponseWriter, r *http.Request) {
+	d.render(w, r, http.StatusOK, "attacklog.html", page{Entries: d.attacks.Entries()})
+}
+
+// AttackLogResponse is the JSON body of GET /api/attack-log.
+type AttackLogResponse struct {
+	// Unsafe reports whether the app runs in unsafe mode.
+	Unsafe bool `json:"unsafe"`
+	// CookieSameSite is the session cookie's SameSite attribute.
+	CookieSameSite string `json:"cookie_samesite"`
+	// Entries are the logged requests, newest first.
+	Entries []Entry `json:"entries"`
+}
+
+func (d *Demo) attackLogJSON(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, AttackLogResponse{
+		Unsafe:         d.cfg.Unsafe,
+		CookieSameSite: sameSiteName(d.cfg.CookieSameSite),
+		Entries:        d.attacks.Entries(),
+	})
+}
+
+func (d *Demo) clearAttackLog(w http.ResponseWriter, r *http.Request) {
+	d.attacks.Clear()
+	http.Redirect(w, r, "/attack-log", http.StatusSeeOther)
+}
