@@ -32,7 +32,7 @@
 //
 // # Usage
 //
-//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 //	st, err := redisstore.New(redisstore.Config{Client: rdb})
 //	if err != nil { ... }
 //	mgr, err := session.New(session.Config{Store: st})

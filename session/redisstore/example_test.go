@@ -18,6 +18,8 @@ func Example() {
 		Addr:         "127.0.0.1:6379",
 		ReadTimeout:  time.Second,
 		WriteTimeout: time.Second,
+		// Required: lets each request's deadline reach the socket.
+		ContextTimeoutEnabled: true,
 	})
 	defer rdb.Close()
 	st, err := redisstore.New(redisstore.Config{Client: rdb, Prefix: "myapp:session:"})

@@ -22,9 +22,12 @@ const DefaultPrefix = "bulwark:session:"
 // Config configures a Store.
 type Config struct {
 	// Client is the Redis connection (a *redis.Client, *redis.Ring or a
-	// failover client). Required. The Store never closes it. Put timeouts
-	// on the client (ReadTimeout, WriteTimeout) or on each request's
-	// context: a Store call waits as long as its context allows.
+	// failover client). Required. The Store never closes it.
+	//
+	// Its options must set ContextTimeoutEnabled: true (New checks this
+	// for *redis.Client, *redis.ClusterClient and *redis.Ring), because
+	// otherwise go-redis applies only its own Read/WriteTimeout to socket
+	// I/O and a hung Redis would hold each request past its deadline.
 	Client redis.UniversalClient
 
 	// Prefix starts every key the store writes, default DefaultPrefix.
@@ -55,6 +58,9 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Client == nil {
 		return nil, errors.New("redisstore: Config.Client is nil; pass a *redis.Client from redis.NewClient")
 	}
+	if !contextTimeouts(cfg.Client) {
+		return nil, errors.New("redisstore: the client ignores context deadlines; set ContextTimeoutEnabled: true in its redis.Options so a slow Redis cannot hold a request past its deadline")
+	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
 	}
@@ -67,6 +73,20 @@ func New(cfg Config) (*Store, error) {
 		userPfx: cfg.Prefix + "u:",
 		log:     cfg.Logger,
 	}, nil
+}
+
+// contextTimeouts reports whether the client applies context deadlines to
+// its socket I/O, for the client types whose options can be read.
+func contextTimeouts(c redis.UniversalClient) bool {
+	switch c := c.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return true
 }
 
 // Session hash fields: data, user, version, expiry (Unix ms).

@@ -34,7 +34,7 @@ func uniquePrefix(t *testing.T, rdb *redis.Client) string {
 
 func newClient(t *testing.T, addr string) *redis.Client {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { rdb.Close() })
 	return rdb
 }
@@ -66,9 +66,22 @@ func TestConformance(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	_, err := redisstore.New(redisstore.Config{})
-	if err == nil || !strings.HasPrefix(err.Error(), "redisstore: ") || !strings.Contains(err.Error(), "Client") {
-		t.Errorf("New without a client: %v", err)
+	plain := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer plain.Close()
+	for _, tc := range []struct {
+		name string
+		cfg  redisstore.Config
+		want string
+	}{
+		{"no client", redisstore.Config{}, "Client is nil"},
+		{"client ignores deadlines", redisstore.Config{Client: plain}, "ContextTimeoutEnabled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := redisstore.New(tc.cfg)
+			if err == nil || !strings.HasPrefix(err.Error(), "redisstore: ") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New: %v, want an error mentioning %q", err, tc.want)
+			}
+		})
 	}
 }
 

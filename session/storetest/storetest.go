@@ -76,6 +76,8 @@ func (s Suite) Run(t *testing.T) {
 		{"deadline exceeded", testDeadline},
 		{"large values", testLargeValues},
 		{"shared backend", testShared},
+		{"manager stores hashed ids", testManagerHashedKeys},
+		{"managers share a backend", testManagersShareBackend},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
