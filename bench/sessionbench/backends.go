@@ -88,7 +88,7 @@ func NewSCS(env Env, backend string) (*Impl, error) {
 		if env.RedisAddr == "" {
 			return nil, ErrSkip
 		}
-		client := redis.NewClient(&redis.Options{Addr: env.RedisAddr})
+		client := redis.NewClient(&redis.Options{Addr: env.RedisAddr, ContextTimeoutEnabled: true})
 		if err := client.Ping(ctx).Err(); err != nil {
 			client.Close()
 			return nil, fmt.Errorf("redis at %s: %w", env.RedisAddr, err)

@@ -19,7 +19,7 @@ func init() { bulwarkImpl = newBulwark }
 func newBulwark(env Env, backend string) (*Impl, error) {
 	mk, ok := bulwarkStores[backend]
 	if !ok {
-		return nil, fmt.Errorf("bulwark: no store registered for backend %q: %w", backend, ErrSkip)
+		return nil, fmt.Errorf("bulwark: no store registered for backend %q", backend)
 	}
 	store, closeFn, err := mk(env)
 	if err != nil {
