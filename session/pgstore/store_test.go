@@ -172,3 +172,5 @@ func TestConcurrentNew(t *testing.T) {
 		}
 	}
 }
+
+func pgstoreConfig(table string) pgstore.Config { return pgstore.Config{Table: table} }

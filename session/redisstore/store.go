@@ -286,7 +286,13 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, keep string) (in
 // the failure came from it, so errors.Is(err, context.DeadlineExceeded)
 // holds whichever layer noticed first.
 func wrap(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+	cerr := ctx.Err()
+	if d, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(d) {
+		// The socket deadline (set from ctx) fired a moment before the
+		// context's own timer.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("redisstore: %s: %w (%w)", op, cerr, err)
 	}
 	return fmt.Errorf("redisstore: %s: %w", op, err)

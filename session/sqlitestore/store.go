@@ -459,7 +459,13 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, keep string) (in
 // wrap adds the package and operation to err, keeping context errors and
 // ErrClosed matchable with errors.Is.
 func (s *Store) wrap(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+	cerr := ctx.Err()
+	if d, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(d) {
+		// The socket deadline (set from ctx) fired a moment before the
+		// context's own timer.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("sqlitestore: %s: %w (%w)", op, cerr, err)
 	}
 	if errors.Is(err, sql.ErrConnDone) || err.Error() == "sql: statement is closed" || err.Error() == "sql: database is closed" {

@@ -24,13 +24,15 @@ func NewManager(t testing.TB, st session.Store) *session.Manager {
 	m, err := session.New(session.Config{
 		Store:  st,
 		Secure: session.SecureNever,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: discardLogger(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // Request sends one request through m's middleware to handler, with cookie
 // (may be nil), and returns the response and the session cookie it set,
