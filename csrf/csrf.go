@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"path"
@@ -88,7 +89,10 @@ type Config struct {
 	// Mode is Full (default) or Tokenless.
 	Mode Mode
 	// ReportOnly logs every violation (the reason that would have rejected
-	// the request) and lets the request through. Use it to roll out.
+	// the request) and lets the request through. Use it to roll out. The
+	// handler gets the body intact even when the Protector stopped reading
+	// it (too large, malformed); a multipart body is then kept in memory,
+	// up to MaxBodyBytes, while it is parsed.
 	ReportOnly bool
 	// TrustedOrigins lists other origins allowed to send unsafe requests:
 	// "https://app.example.com", "http://localhost:3000", or a wildcard
@@ -609,10 +613,26 @@ func (p *Protector) checkToken(r *http.Request, st *state, next http.Handler) er
 		if r.ContentLength > p.maxBody {
 			return ErrBodyTooLarge
 		}
-		r.Body = http.MaxBytesReader(st.w, r.Body, p.maxBody)
+		orig := r.Body
+		if orig == nil {
+			orig = http.NoBody
+		}
+		lr := &limitReader{r: orig, n: p.maxBody}
+		var src io.Reader = lr
+		var seen *bytes.Buffer
+		if p.reportOnly {
+			// The request goes on to the handler whatever we find, so
+			// keep what we read to give it back if parsing stops early.
+			seen = new(bytes.Buffer)
+			src = io.TeeReader(lr, seen)
+		}
+		r.Body = readCloser{src, orig}
 		if err := r.ParseMultipartForm(min(p.maxBody, 32<<20)); err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
+			if seen != nil {
+				r.Form, r.PostForm, r.MultipartForm = nil, nil, nil
+				r.Body = readCloser{io.MultiReader(bytes.NewReader(seen.Bytes()), orig), orig}
+			}
+			if lr.over {
 				return ErrBodyTooLarge
 			}
 			return ErrBadBody
@@ -629,8 +649,16 @@ func (p *Protector) checkToken(r *http.Request, st *state, next http.Handler) er
 	return ErrNoToken
 }
 
+// smallBody is the largest declared body size read into a buffer of that
+// size at once; bigger bodies grow their buffer as bytes arrive, so a
+// client cannot make the Protector allocate MaxBodyBytes by merely
+// declaring a large Content-Length.
+const smallBody = 64 << 10
+
 // readBody reads an urlencoded body (at most MaxBodyBytes) and puts a
 // replay of it back in r.Body, so the handler's ParseForm sees it intact.
+// In ReportOnly mode a body it could not read completely is given back to
+// the handler as it was: the bytes read so far, then the rest.
 func (p *Protector) readBody(r *http.Request, st *state) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
@@ -639,26 +667,67 @@ func (p *Protector) readBody(r *http.Request, st *state) ([]byte, error) {
 		return nil, ErrBodyTooLarge
 	}
 	var body []byte
-	if r.ContentLength >= 0 {
-		body = make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(r.Body, body); err != nil {
-			return nil, ErrBadBody
+	var err error
+	switch n := r.ContentLength; {
+	case n >= 0 && n <= smallBody:
+		body = make([]byte, n)
+		var got int
+		if got, err = io.ReadFull(r.Body, body); err != nil {
+			body, err = body[:got], ErrBadBody
 		}
-	} else {
-		var err error
-		body, err = io.ReadAll(http.MaxBytesReader(st.w, r.Body, p.maxBody))
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, ErrBodyTooLarge
-			}
-			return nil, ErrBadBody
+	case n >= 0:
+		body, err = io.ReadAll(io.LimitReader(r.Body, n))
+		if err != nil || int64(len(body)) != n {
+			err = ErrBadBody
 		}
+	default:
+		body, err = io.ReadAll(io.LimitReader(r.Body, min(p.maxBody, math.MaxInt64-1)+1))
+		switch {
+		case err != nil:
+			err = ErrBadBody
+		case int64(len(body)) > p.maxBody:
+			err = ErrBodyTooLarge
+		}
+	}
+	if err != nil {
+		if p.reportOnly {
+			r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+		}
+		return nil, err
 	}
 	st.body.Reader.Reset(body)
 	st.body.orig = r.Body
 	r.Body = &st.body
 	return body, nil
+}
+
+// limitReader reads at most n bytes from r and then fails with
+// ErrBodyTooLarge, recording that it did.
+type limitReader struct {
+	r    io.Reader
+	n    int64
+	over bool
+}
+
+func (l *limitReader) Read(b []byte) (int, error) {
+	if l.over {
+		return 0, ErrBodyTooLarge
+	}
+	if l.n < int64(len(b)) {
+		b = b[:l.n+1]
+	}
+	n, err := l.r.Read(b)
+	if l.n -= int64(n); l.n < 0 {
+		l.over = true
+		return n, ErrBodyTooLarge
+	}
+	return n, err
+}
+
+// readCloser joins a reader with the original body's Close.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // formValue returns the raw (still escaped) value of the first name=value

@@ -56,11 +56,18 @@
 //
 // By default the secret lives in a cookie, base64url(secret || HMAC-SHA256(
 // Config.Key, secret, session)): OWASP's signed double-submit cookie. The
-// signature makes a cookie planted by a sibling subdomain useless; with
-// Config.SessionCookie it also covers the session cookie's value, so a
-// valid cookie-and-token pair obtained by the attacker for their own
-// session fails in the victim's. Over HTTPS the cookie is
-// "__Host-csrf"; always HttpOnly, SameSite=Lax, Path=/, Max-Age one year.
+// signature stops a forged cookie, but on its own not a genuine one: an
+// attacker can get a validly signed cookie (and its token) from your app
+// for themselves. What stops them from planting it in the victim's browser
+// is, over HTTPS, the "__Host-" prefix (a sibling subdomain cannot set a
+// "__Host-" cookie) and, over HTTPS and plain HTTP alike,
+// Config.SessionCookie: the signature then covers the session cookie's
+// value, so a cookie-and-token pair obtained for the attacker's own session
+// fails in the victim's. Over plain HTTP without SessionCookie a sibling
+// subdomain (or anyone on the network path) can plant its cookie: use
+// HTTPS in production, and set SessionCookie when the app has sessions.
+// Over HTTPS the cookie is "__Host-csrf"; always HttpOnly, SameSite=Lax,
+// Path=/, Max-Age one year.
 // With Config.Secrets the secret lives server-side instead (the session
 // package's CSRFSecrets adapter) and no cookie is used.
 //
@@ -73,7 +80,10 @@
 // Responses that render a token carry Vary: Cookie; so do HTML responses
 // (or responses without a Content-Type) whose headers go out before the
 // handler has finished, since a token may still follow. A rejected request
-// never receives a Set-Cookie.
+// never receives a Set-Cookie. A response that carries the csrf cookie is
+// made uncacheable by shared caches ("private" is added to Cache-Control,
+// replacing "public" and "s-maxage"), so a CDN cannot hand one client's
+// secret to every visitor.
 //
 // # Session renewal
 //

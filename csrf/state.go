@@ -159,7 +159,35 @@ func (st *state) finishHeaders(complete bool) {
 			b.WriteString("; Secure")
 		}
 		h.Add("Set-Cookie", b.String())
+		// A shared cache (CDN, proxy) must not store this response: it
+		// would hand this client's secret, and the token rendered with it,
+		// to every later visitor, the attacker included.
+		if cc := h["Cache-Control"]; len(cc) == 0 {
+			h["Cache-Control"] = []string{"private"}
+		} else {
+			h["Cache-Control"] = []string{privateCacheControl(strings.Join(cc, ", "))}
+		}
 	}
+}
+
+// privateCacheControl makes a Cache-Control value forbid shared caches:
+// it is kept as is when it says "private" or "no-store"; otherwise
+// "public" and "s-maxage" are removed and "private" is put first, and the
+// other directives (the browser's own max-age) stay.
+func privateCacheControl(cc string) string {
+	out := []string{"private"}
+	for _, d := range strings.Split(cc, ",") {
+		d = strings.TrimSpace(d)
+		name, _, _ := strings.Cut(d, "=")
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "private", "no-store":
+			return cc
+		case "public", "s-maxage", "":
+			continue
+		}
+		out = append(out, d)
+	}
+	return strings.Join(out, ", ")
 }
 
 // responseSession finds the session cookie in the response's Set-Cookie
@@ -249,8 +277,13 @@ func (w *responseWriter) WriteHeader(code int) {
 	}
 	st.mu.Lock()
 	if st.wroteHeader {
+		buffering := st.buffering
 		st.mu.Unlock()
-		st.w.WriteHeader(code) // let net/http report the superfluous call
+		// The first status wins, as in net/http. While buffering it has
+		// not reached the underlying writer yet, so this call must not.
+		if !buffering {
+			st.w.WriteHeader(code) // let net/http report the superfluous call
+		}
 		return
 	}
 	st.wroteHeader = true

@@ -34,8 +34,8 @@ func Token(r *http.Request) string {
 }
 
 // FormToken returns a token for one form: with Config.PerFormTokens it is
-// bound to method and the path of action (resolved against r's URL; ""
-// means r's own path), and is accepted only on a request with that method
+// bound to method and the path of action (resolved against the request URL
+// the Protector saw; "" means that URL's own path), and is accepted only on a request with that method
 // and path. Without PerFormTokens it is Token(r).
 func FormToken(r *http.Request, method, action string) string {
 	st := fromContext(r)
@@ -45,13 +45,17 @@ func FormToken(r *http.Request, method, action string) string {
 	if !st.p.perForm {
 		return Token(r)
 	}
-	path := r.URL.Path
+	// The browser resolves the action against the page's URL, which is
+	// the URL the Protector saw (a handler may see a rewritten one, as
+	// behind http.StripPrefix), and the Protector checks that path.
+	base := st.req.URL
+	path := base.Path
 	if action != "" {
 		u, err := url.Parse(action)
 		if err != nil {
 			return ""
 		}
-		path = r.URL.ResolveReference(u).Path
+		path = base.ResolveReference(u).Path
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
