@@ -7,6 +7,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -225,7 +226,7 @@ func verdict(method string, status int, cookieSent bool, a *attempt, unsafe bool
 	const blocked = "cookie not sent: your browser blocked it, so the request could not act as the user"
 	switch {
 	case a.csrfReason != nil:
-		reason := "refused by the CSRF check: " + a.csrfReason.Error()
+		reason := "the CSRF check failed: " + a.csrfReason.Error()
 		if !cookieSent {
 			reason += " (and the session cookie was not sent either: your browser blocked it)"
 		}
@@ -235,11 +236,11 @@ func verdict(method string, status int, cookieSent bool, a *attempt, unsafe bool
 	case a.user == "":
 		return VerdictBlockedByBrowser, "the session cookie was sent, but no one was logged in"
 	case status == http.StatusMethodNotAllowed:
-		return VerdictRefused, "refused: " + method + " cannot log out (405 Method Not Allowed, Allow: POST); the user stays logged in"
+		return VerdictRefused, method + " cannot log out (405 Method Not Allowed, Allow: POST); the user stays logged in"
 	case status == http.StatusUnauthorized:
-		return VerdictRefused, "refused: login required (401)"
+		return VerdictRefused, "login required (401)"
 	case status >= 400:
-		return VerdictRefused, "refused with HTTP " + http.StatusText(status)
+		return VerdictRefused, "the app answered " + strconv.Itoa(status) + " " + http.StatusText(status)
 	case a.effect != "":
 		if unsafe {
 			return VerdictAcceptedUnsafe, a.effect + " — no CSRF check in unsafe mode"
@@ -249,9 +250,9 @@ func verdict(method string, status int, cookieSent bool, a *attempt, unsafe bool
 		return VerdictAllowed, "a read-only request: it changed nothing"
 	default:
 		if unsafe {
-			return VerdictAcceptedUnsafe, "accepted with HTTP " + http.StatusText(status)
+			return VerdictAcceptedUnsafe, "the app answered " + strconv.Itoa(status) + " " + http.StatusText(status)
 		}
-		return VerdictAccepted, "accepted with HTTP " + http.StatusText(status)
+		return VerdictAccepted, "the app answered " + strconv.Itoa(status) + " " + http.StatusText(status)
 	}
 }
 
