@@ -26,6 +26,7 @@ func main() {
 	runs := flag.Int("runs", 0, "number of go test runs the input holds (for the text)")
 	benchtime := flag.String("benchtime", "", "the -benchtime used (for the text)")
 	goVersion := flag.String("go", runtime.Version(), "Go version used for the run")
+	load := flag.String("load", "", "load average before and after the run (for the text)")
 	flag.Parse()
 	if *in == "" {
 		log.Fatal("benchtable: -in is required")
@@ -48,6 +49,7 @@ func main() {
 		OS:        runtime.GOOS + "/" + runtime.GOARCH,
 		Date:      time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		Runs:      *runs,
+		Load:      *load,
 		Benchtime: *benchtime,
 		Raw:       string(raw),
 	})
@@ -79,7 +81,7 @@ func cpuModel(fromBench string) string {
 
 // Meta describes the run.
 type Meta struct {
-	CPU, Go, OS, Date, Benchtime, Raw string
+	CPU, Go, OS, Date, Benchtime, Raw, Load string
 	Cores, Runs                       int
 }
 

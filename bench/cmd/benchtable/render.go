@@ -76,6 +76,9 @@ func Render(res Results, m Meta) string {
 	if m.Runs > 0 {
 		w("| Method | %d separate `go test` runs, `-benchtime %s -benchmem`; every number is the **median** of the runs; ±%% is the largest distance of a run from the median |\n", m.Runs, m.Benchtime)
 	}
+	if m.Load != "" {
+		w("| Load average (1, 5, 15 min) | %s |\n", m.Load)
+	}
 	w("\nThe machine is shared (other processes may run during a benchmark), so read small differences with the ± column in mind.\n")
 	w("Every scenario is verified before it is measured (status codes, rendered token, rejected forgeries, committed writes): see `bench/csrfbench` and `bench/sessionbench`.\n\n")
 
