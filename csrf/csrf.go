@@ -119,7 +119,9 @@ type Config struct {
 	// by a sibling subdomain or copied from another session fails. When the
 	// session ID changes (login), the old csrf cookie stops verifying: the
 	// next page that renders a token issues a new cookie, and an unsafe
-	// request sent before that is rejected with ErrBadCookie.
+	// request sent before that is rejected with ErrBadCookie. The value
+	// bound is the one net/http's Request.Cookie returns (the first valid
+	// one), which is what session libraries built on net/http read.
 	SessionCookie string
 	// CookieName is the csrf cookie's name; default "csrf". When the
 	// request is HTTPS the cookie is Secure and named "__Host-" + CookieName.
@@ -540,23 +542,56 @@ func (p *Protector) sessionValue(h http.Header, secure bool) string {
 
 // forEachCookie calls f with the value of each cookie called name in the
 // Cookie header lines, until f returns false. It does not allocate.
+//
+// It parses exactly as net/http's Request.Cookie does (names and parts
+// trimmed of ASCII white space, quotes stripped, values with bytes net/http
+// refuses skipped), so the session cookie the csrf cookie is bound to is
+// the one the app's session library reads: a value net/http would skip
+// cannot stand in for the real session cookie that follows it.
 func forEachCookie(lines []string, name string, f func(string) bool) {
 	for _, line := range lines {
 		for line != "" {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if !ok || k != name {
+			k, v, _ := strings.Cut(trimOWS(part), "=")
+			if trimOWS(k) != name {
 				continue
 			}
-			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
+			}
+			if !validCookieValue(v) {
+				continue
 			}
 			if !f(v) {
 				return
 			}
 		}
 	}
+}
+
+// trimOWS trims ASCII space, tab, CR and LF, as net/textproto.TrimString
+// does.
+func trimOWS(s string) string {
+	for len(s) > 0 && isOWS(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isOWS(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isOWS(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// validCookieValue reports whether net/http accepts v as a cookie value.
+func validCookieValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // checkToken enforces the token layer (Full mode): header first, then the

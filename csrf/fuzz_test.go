@@ -169,3 +169,31 @@ func FuzzProtector(f *testing.F) {
 		}
 	})
 }
+
+// FuzzForEachCookie: the first session cookie value forEachCookie finds is
+// the one net/http's Request.Cookie returns, so the csrf cookie is bound to
+// the session the app actually runs in.
+func FuzzForEachCookie(f *testing.F) {
+	for _, s := range []string{"session=a; csrf=b", `session=evil\x; session=victim`, `session="q"; session=r`,
+		"session; session=v", " session =v ;session=w", "session=a b", "\tsession\t=\tv\t", "session=\"", "x=1;;session=\x7f;session=ok"} {
+		f.Add(s, "")
+	}
+	f.Add("session=a", "session=b")
+	f.Fuzz(func(t *testing.T, line1, line2 string) {
+		lines := []string{line1}
+		if line2 != "" {
+			lines = append(lines, line2)
+		}
+		if strings.Count(line1+line2, ";") > 2000 {
+			return // net/http ignores every cookie past its count limit
+		}
+		var got string
+		found := false
+		forEachCookie(lines, "session", func(v string) bool { got, found = v, true; return false })
+		r := &http.Request{Header: http.Header{"Cookie": lines}}
+		c, err := r.Cookie("session")
+		if (err == nil) != found || (found && c.Value != got) {
+			t.Fatalf("forEachCookie found %v %q; net/http found %v", found, got, c)
+		}
+	})
+}

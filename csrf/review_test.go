@@ -200,3 +200,44 @@ func TestFormTokenResolvesAgainstProtectedURL(t *testing.T) {
 		}
 	}
 }
+
+// The session cookie the csrf cookie is bound to must be the one the app's
+// session library reads (net/http's r.Cookie: the first value it accepts).
+// Otherwise a sibling subdomain tossing, over plain HTTP, a session cookie
+// with a value net/http skips (here a backslash) — plus a csrf cookie the
+// attacker minted for that value — passes the binding while the request
+// runs in the victim's real session.
+func TestSessionBindingReadsTheCookieNetHTTPReads(t *testing.T) {
+	p := mustNew(t, Config{Key: testKey, SessionCookie: "session", Logger: quietLogger()})
+	var sessionSeen string
+	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("session"); err == nil {
+			sessionSeen = c.Value
+		}
+		if r.Method == "GET" {
+			io.WriteString(w, Token(r))
+		}
+	}))
+	mint := func(session string) (cookie, token string) {
+		r := newRequest("GET", "http://example.com/", nil)
+		r.Header.Set("Cookie", "session="+session)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Result().Cookies()[0].Value, w.Body.String()
+	}
+	victimCookie, _ := mint("victim")
+	for _, tossed := range []string{`evil\x`, "evil\"x", `"evil\x"`} {
+		t.Run(tossed, func(t *testing.T) {
+			attackerCookie, attackerToken := mint(tossed)
+			r := newRequest("POST", "http://example.com/transfer", nil)
+			r.Header.Set("Cookie", "session="+tossed+"; csrf="+attackerCookie+"; session=victim; csrf="+victimCookie)
+			r.Header.Set(DefaultHeaderName, attackerToken)
+			sessionSeen = ""
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusForbidden {
+				t.Fatalf("status %d, the handler ran in session %q with the attacker's csrf cookie and token", w.Code, sessionSeen)
+			}
+		})
+	}
+}
