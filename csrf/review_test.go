@@ -241,3 +241,26 @@ func TestSessionBindingReadsTheCookieNetHTTPReads(t *testing.T) {
 		})
 	}
 }
+
+// A request with a nil Body (possible for requests built by hand or by
+// other middleware) is a 403 with a reason, never a panic.
+func TestNilBodyIsRejectedNotPanic(t *testing.T) {
+	for _, c := range []struct {
+		ct   string
+		want error
+	}{
+		{"application/x-www-form-urlencoded", ErrNoToken},
+		{"multipart/form-data; boundary=x", ErrBadBody},
+	} {
+		t.Run(c.ct, func(t *testing.T) {
+			hs := newHarness(t, Config{})
+			cookie, _ := hs.mint(t, "http://example.com/", "")
+			r := newRequest("POST", "http://example.com/submit", nil)
+			r.Body = nil
+			r.ContentLength = -1
+			r.Header.Set("Content-Type", c.ct)
+			r.Header.Set("Cookie", cookie)
+			hs.expect(t, hs.do(r), c.want)
+		})
+	}
+}
