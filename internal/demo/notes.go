@@ -25,8 +25,11 @@ var (
 
 // Note is one saved note.
 type Note struct {
-	ID        int64     `json:"id"`
-	Body      string    `json:"body"`
+	// ID numbers notes across all users.
+	ID int64 `json:"id"`
+	// Body is the note's text, trimmed, at most MaxNoteLength characters.
+	Body string `json:"body"`
+	// CreatedAt is when the note was saved (UTC, millisecond precision).
 	CreatedAt time.Time `json:"created_at"`
 }
 
