@@ -82,7 +82,7 @@ func cpuModel(fromBench string) string {
 // Meta describes the run.
 type Meta struct {
 	CPU, Go, OS, Date, Benchtime, Raw, Load string
-	Cores, Runs                       int
+	Cores, Runs                             int
 }
 
 // fmtNs formats a duration in ns/op with sensible precision.
