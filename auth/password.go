@@ -101,6 +101,15 @@ type phc struct {
 
 var b64 = base64.RawStdEncoding.Strict()
 
+// decodeB64 decodes canonical unpadded base64. encoding/base64 skips '\r'
+// and '\n' even in Strict mode; a PHC field containing them is not canonical.
+func decodeB64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, ErrBadHash
+	}
+	return b64.DecodeString(s)
+}
+
 // HashPassword hashes password with argon2id, a fresh 16-byte random salt and
 // p, and returns the PHC string
 // "$argon2id$v=19$m=...,t=...,p=...$salt$hash" (unpadded standard base64).
@@ -222,10 +231,10 @@ func parsePHC(s string) (phc, error) {
 		return h, fmt.Errorf("%w: %v", ErrBadHash, err)
 	}
 	var err error
-	if h.salt, err = b64.DecodeString(parts[4]); err != nil || len(h.salt) < minSaltLen || len(h.salt) > maxSaltLen {
+	if h.salt, err = decodeB64(parts[4]); err != nil || len(h.salt) < minSaltLen || len(h.salt) > maxSaltLen {
 		return phc{}, fmt.Errorf("%w: bad salt", ErrBadHash)
 	}
-	if h.key, err = b64.DecodeString(parts[5]); err != nil || len(h.key) < minKeyLen || len(h.key) > maxKeyLen {
+	if h.key, err = decodeB64(parts[5]); err != nil || len(h.key) < minKeyLen || len(h.key) > maxKeyLen {
 		return phc{}, fmt.Errorf("%w: bad hash value", ErrBadHash)
 	}
 	return h, nil

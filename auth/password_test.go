@@ -124,6 +124,8 @@ func TestParsePHC(t *testing.T) {
 		{"short salt", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$" + validKey, false},
 		{"short key", "$argon2id$v=19$m=19456,t=2,p=1$" + validSalt + "$YWFhYQ", false},
 		{"trailing field", "$argon2id$v=19$m=19456,t=2,p=1$" + validSalt + "$" + validKey + "$", false},
+		{"newline in salt", "$argon2id$v=19$m=19456,t=2,p=1$" + validSalt[:4] + "\n" + validSalt[4:] + "$" + validKey, false},
+		{"carriage return in key", "$argon2id$v=19$m=19456,t=2,p=1$" + validSalt + "$" + validKey[:4] + "\r" + validKey[4:], false},
 		{"no leading dollar", "argon2id$v=19$m=19456,t=2,p=1$" + validSalt + "$" + validKey, false},
 		{"empty", "", false},
 	}
