@@ -25,7 +25,7 @@ func (m *Manager) secure(r *http.Request) bool {
 // cookie is Secure.
 func (m *Manager) cookieName(r *http.Request) string {
 	if m.secure(r) {
-		return "__Host-" + m.cfg.CookieName
+		return m.hostCookieName
 	}
 	return m.cfg.CookieName
 }

@@ -26,7 +26,8 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		st := m.newState(r)
 		r = r.WithContext(contextWithState(r, m, st))
 		st.r = r
-		sw := &responseWriter{rw: w, st: st}
+		sw := &st.sw
+		sw.rw, sw.st = w, st
 		next.ServeHTTP(sw, r)
 		if !sw.started {
 			sw.start()

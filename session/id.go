@@ -47,5 +47,7 @@ func parseID(v string) (string, bool) {
 // conformance suite) use HashID to find a session by its cookie value.
 func HashID(id string) string {
 	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], sum[:])
+	return string(buf[:])
 }

@@ -40,6 +40,8 @@ type Manager struct {
 	now   func() time.Time
 	log   *slog.Logger
 
+	hostCookieName string // "__Host-" + cfg.CookieName, built once
+
 	// stripes serialise this process's commits per store key, so
 	// concurrent requests of one session conflict at most once here;
 	// Store.Commit's version check still guards against other processes.
@@ -53,7 +55,7 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{cfg: cfg, store: cfg.Store, now: cfg.Now, log: cfg.Logger}
+	m := &Manager{cfg: cfg, store: cfg.Store, now: cfg.Now, log: cfg.Logger, hostCookieName: "__Host-" + cfg.CookieName}
 	for i := range m.stripes {
 		m.stripes[i] = make(chan struct{}, 1)
 	}
@@ -90,6 +92,9 @@ type reqState struct {
 	renew       bool
 	destroyed   bool // the cookie must be expired unless a new one is set
 	refreshed   bool
+
+	// sw is the request's response writer, allocated with the state.
+	sw responseWriter
 }
 
 func (m *Manager) state(ctx context.Context) *reqState {
@@ -140,12 +145,21 @@ func (m *Manager) logEvent(level slog.Level, r *http.Request, msg string, reason
 
 // startFresh makes the request's session a new, empty one.
 func (st *reqState) startFresh() {
-	now := st.m.now()
+	st.startFreshWith(make(map[string][]byte), st.m.now())
+}
+
+// startFreshWith is startFresh with values as the value map and now as
+// the current time.
+func (st *reqState) startFreshWith(values map[string][]byte, now time.Time) {
 	st.loaded = true
 	st.fresh = true
 	st.id, st.key, st.userID, st.version = "", "", "", 0
-	st.values = make(map[string][]byte)
-	st.changed = make(map[string]struct{})
+	st.values = values
+	if st.changed == nil {
+		st.changed = make(map[string]struct{})
+	} else {
+		clear(st.changed)
+	}
 	st.md = meta{deadline: now.Add(st.m.cfg.Lifetime), lastSeen: now, persist: st.m.cfg.Persist}
 	st.userChanged, st.persistSet, st.deadlineSet, st.renew = false, false, false, false
 }
@@ -169,22 +183,26 @@ func (st *reqState) load() error {
 	if err != nil {
 		return st.fault("load", err)
 	}
-	st.startFresh()
 	if !found {
+		st.startFresh()
 		return nil
 	}
 	md, ok := decodeMeta(rec.Values[metaKey])
 	if !ok {
+		st.startFresh()
 		st.m.logEvent(slog.LevelWarn, st.r, "session data unusable; starting a new session", errors.New("session: missing or corrupt metadata"))
 		return nil
 	}
-	if st.m.expired(md, st.m.now()) {
+	now := st.m.now()
+	if st.m.expired(md, now) {
+		st.startFresh()
 		return nil
 	}
 	delete(rec.Values, metaKey)
 	if rec.Values == nil {
 		rec.Values = make(map[string][]byte)
 	}
+	st.startFreshWith(rec.Values, now)
 	st.fresh = false
 	st.id, st.key = st.cookieID, key
 	st.values, st.userID, st.version, st.md = rec.Values, rec.UserID, rec.Version, md

@@ -100,7 +100,8 @@ const (
 // commitScript is the compare-and-swap commit.
 //
 // KEYS[1] session hash. ARGV: 1 expected version ("0": absent), 2 data,
-// 3 user, 4 expiry ms, 5 user-index prefix, 6 key, 7 new version, 8 now ms.
+// 3 user, 4 expiry ms, 5 user-index prefix, 6 key, 7 new version, 8 now ms
+// (read only when ARGV[3] is not empty).
 // Returns 1 on success, 0 on a version mismatch.
 var commitScript = redis.NewScript(`
 local cur = redis.call('HMGET', KEYS[1], 'v', 'u')
@@ -218,15 +219,22 @@ func (s *Store) Commit(ctx context.Context, key string, rec session.Record) (uin
 	if next == 0 {
 		return 0, session.ErrConflict
 	}
+	// The current time only matters for the user index's TTL; an
+	// anonymous session has no index entry. Numbers go to go-redis
+	// unformatted: it writes them in decimal without allocating.
+	var nowMs int64
+	if rec.UserID != "" {
+		nowMs = time.Now().UnixMilli()
+	}
 	n, err := commitScript.Run(ctx, s.client, []string{s.sessPfx + key},
-		strconv.FormatUint(rec.Version, 10),
+		rec.Version,
 		session.EncodeValues(rec.Values),
 		rec.UserID,
-		strconv.FormatInt(rec.Expiry.UnixMilli(), 10),
+		rec.Expiry.UnixMilli(),
 		s.userPfx,
 		key,
-		strconv.FormatUint(next, 10),
-		strconv.FormatInt(time.Now().UnixMilli(), 10),
+		next,
+		nowMs,
 	).Int()
 	if err != nil {
 		return 0, wrap(ctx, "commit", err)
