@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync/atomic"
 
 	"github.com/bulwark-go/bulwark/internal/scheme"
 )
@@ -180,6 +181,7 @@ type Protector struct {
 	exemptMux      *http.ServeMux
 	allowMissing   bool
 	failure        http.Handler
+	plainFailure   bool // failure is the default non-debug page, which needs no request state
 	logger         *slog.Logger
 	signer         *cookieSigner
 }
@@ -282,6 +284,7 @@ func New(cfg Config) (*Protector, error) {
 	}
 	if p.failure == nil {
 		p.failure = failureHandler{debug: cfg.Debug, p: p}
+		p.plainFailure = !cfg.Debug
 	}
 	key := cfg.Key
 	if key == nil {
@@ -384,15 +387,30 @@ func (p *Protector) Handler(next http.Handler) http.Handler {
 }
 
 func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	st := &state{Context: r.Context(), p: p, w: w}
+	secure := scheme.IsHTTPS(r, p.trustProxy)
+	unsafe := !safeMethod(r.Method)
+	var originErr error
+	if unsafe {
+		// The origin layers need no state: a request they reject with the
+		// default page costs no allocation for it.
+		originErr = p.checkOrigin(r, secure)
+		if originErr != nil && p.plainFailure && !p.reportOnly && !p.isExempt(r, next) {
+			p.reject(w, r, nil, originErr)
+			return
+		}
+	}
+
+	st := &state{Context: r.Context(), p: p, w: w, secure: secure}
 	st.rw.st = st
-	st.secure = scheme.IsHTTPS(r, p.trustProxy)
-	r = r.WithContext(st)
+	// The request the handler gets lives inside st (one allocation for
+	// both); WithContext's own copy is inlined and stays on the stack.
+	st.reqVal = *r.WithContext(st)
+	r = &st.reqVal
 	st.req = r
 	p.loadSecret(r, st)
 
-	if !safeMethod(r.Method) {
-		err := p.checkOrigin(r, st.secure)
+	if unsafe {
+		err := originErr
 		if err == nil {
 			err = p.checkToken(r, st, next)
 		}
@@ -422,6 +440,14 @@ func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.
 func (p *Protector) checkOrigin(r *http.Request, secure bool) error {
 	h := r.Header
 	sfs, orig, ref := h["Sec-Fetch-Site"], h["Origin"], h["Referer"]
+	// Fast path for the common browser request: one Origin that is
+	// byte-for-byte the request's own origin, no Fetch Metadata saying
+	// otherwise. It decides exactly as the layers below would (see
+	// isSelfOrigin); anything else takes the full path.
+	if len(orig) == 1 && len(sfs) <= 1 && len(ref) <= 1 && isSelfOrigin(orig[0], r.Host, secure) &&
+		(len(sfs) == 0 || (sfs[0] != "cross-site" && sfs[0] != "same-site")) {
+		return nil
+	}
 	if len(sfs) > 1 || len(orig) > 1 || len(ref) > 1 {
 		return ErrRepeatedHeader
 	}
@@ -587,12 +613,20 @@ func isOWS(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r'
 // validCookieValue reports whether net/http accepts v as a cookie value.
 func validCookieValue(v string) bool {
 	for i := 0; i < len(v); i++ {
-		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+		if !cookieValueByte[v[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// cookieValueByte marks the bytes net/http allows in a cookie value.
+var cookieValueByte = func() (t [256]bool) {
+	for b := 0x20; b < 0x7f; b++ {
+		t[b] = b != '"' && b != ';' && b != '\\'
+	}
+	return t
+}()
 
 // checkToken enforces the token layer (Full mode): header first, then the
 // urlencoded or multipart form field.
@@ -611,7 +645,10 @@ func (p *Protector) checkToken(r *http.Request, st *state, next http.Handler) er
 		return p.compare(r, st, &got)
 	}
 
-	ct := r.Header.Get("Content-Type")
+	var ct string
+	if v := r.Header["Content-Type"]; len(v) > 0 {
+		ct = v[0]
+	}
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
@@ -704,6 +741,13 @@ func (p *Protector) readBody(r *http.Request, st *state) ([]byte, error) {
 	var body []byte
 	var err error
 	switch n := r.ContentLength; {
+	case n >= 0 && n <= int64(len(st.bodyBuf)):
+		// Small forms (most of them) are read into st itself.
+		body = st.bodyBuf[:n]
+		var got int
+		if got, err = io.ReadFull(r.Body, body); err != nil {
+			body, err = body[:got], ErrBadBody
+		}
 	case n >= 0 && n <= smallBody:
 		body = make([]byte, n)
 		var got int
@@ -816,6 +860,12 @@ type exemptKey struct{}
 // redirecting path does not match), or next — or the handler a ServeMux
 // next routes r to, up to four levels — is an Exempt handler.
 func (p *Protector) isExempt(r *http.Request, next http.Handler) bool {
+	// Without ExemptPaths, and with no Exempt handler in the process, no
+	// request can be exempt: the context mark and the routed handler both
+	// come from an Exempt call.
+	if p.exemptMux == nil && !exemptUsed.Load() {
+		return false
+	}
 	if r.Context().Value(exemptKey{}) != nil {
 		return true
 	}
@@ -859,7 +909,14 @@ func isCleanPath(p string) bool {
 // the Protector wrapping the mux), or around a protected handler
 // (csrf.Exempt(p.Handler(h))). A wrapper around Exempt (such as logging
 // middleware registered on the mux) hides it from the Protector.
-func Exempt(h http.Handler) http.Handler { return exemptHandler{h} }
+func Exempt(h http.Handler) http.Handler {
+	exemptUsed.Store(true)
+	return exemptHandler{h}
+}
+
+// exemptUsed records that Exempt was called at least once, so that
+// protectors without exemptions skip looking for them.
+var exemptUsed atomic.Bool
 
 type exemptHandler struct{ h http.Handler }
 

@@ -186,6 +186,25 @@ func (o origin) equal(x origin) bool {
 	return strings.EqualFold(o.scheme, x.scheme) && strings.EqualFold(o.host, x.host) && o.port == x.port
 }
 
+// isSelfOrigin reports, without parsing, whether the Origin header value s
+// is exactly the request's own origin as requestOrigin builds it:
+// "https://" or "http://" followed by the Host header as sent. It is true
+// only when the full path (parseOrigin, then requestOrigin and equal) would
+// also find the two equal: the Host must itself be a valid authority, which
+// also means it holds no '/', '?' or '#' that would end the authority early.
+func isSelfOrigin(s, host string, secure bool) bool {
+	prefix := "http://"
+	if secure {
+		prefix = "https://"
+	}
+	if len(s) != len(prefix)+len(host) || len(s) > maxOriginLen ||
+		s[:len(prefix)] != prefix || s[len(prefix):] != host {
+		return false
+	}
+	_, _, ok := splitHostPort(host)
+	return ok
+}
+
 // requestOrigin is the origin the request was addressed to: the scheme as
 // internal/scheme decides (TLS, or trusted proxy headers) and the Host header.
 func requestOrigin(r *http.Request, secure bool) (origin, bool) {

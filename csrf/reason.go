@@ -88,19 +88,26 @@ func Reason(r *http.Request) error {
 // failure handler. A rejected request never receives a Set-Cookie: st is
 // marked rejected, which disables cookie issuing for the rest of the request.
 func (p *Protector) reject(w http.ResponseWriter, r *http.Request, st *state, err error) {
-	if st == nil {
-		st = &state{Context: r.Context(), p: p}
+	if st != nil {
+		st.mu.Lock()
+		st.rejected = true
+		st.reason = err
+		st.issueCookie = false
+		st.mu.Unlock()
 	}
-	st.mu.Lock()
-	st.rejected = true
-	st.reason = err
-	st.issueCookie = false
-	st.mu.Unlock()
 	if p.logger.Enabled(r.Context(), slog.LevelWarn) {
 		p.logger.LogAttrs(r.Context(), slog.LevelWarn, "csrf: request rejected",
 			slog.String("reason", err.Error()),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path))
+	}
+	if p.plainFailure {
+		// The default page shows no reason: no state needs to reach it.
+		writeDefaultPage(w)
+		return
+	}
+	if st == nil {
+		st = &state{Context: r.Context(), p: p, rejected: true, reason: err}
 	}
 	if fromContext(r) != st {
 		r = r.WithContext(st)
@@ -124,6 +131,21 @@ type failureHandler struct {
 }
 
 func (f failureHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !f.debug {
+		writeDefaultPage(w)
+		return
+	}
+	writeFailureHeaders(w)
+	_, _ = w.Write([]byte(debugPage(Reason(r), f.p)))
+}
+
+// writeDefaultPage writes the default 403 page.
+func writeDefaultPage(w http.ResponseWriter) {
+	writeFailureHeaders(w)
+	_, _ = w.Write(defaultPage)
+}
+
+func writeFailureHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	// One allocation for the three values, none shared between responses.
 	v := &[3]string{"text/html; charset=utf-8", "nosniff", "no-store"}
@@ -131,11 +153,6 @@ func (f failureHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h["X-Content-Type-Options"] = v[1:2:2]
 	h["Cache-Control"] = v[2:3:3]
 	w.WriteHeader(http.StatusForbidden)
-	if !f.debug {
-		_, _ = w.Write(defaultPage)
-		return
-	}
-	_, _ = w.Write([]byte(debugPage(Reason(r), f.p)))
 }
 
 var defaultPage = []byte(`<!doctype html>

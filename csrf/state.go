@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,7 +50,9 @@ type state struct {
 	buf         *bytes.Buffer
 	status      int
 
-	body replayBody
+	body    replayBody
+	bodyBuf [512]byte    // holds small form bodies (see readBody)
+	reqVal  http.Request // the request the handler gets, allocated with st
 }
 
 // Value implements context.Context.
@@ -300,6 +303,39 @@ func (w *responseWriter) WriteHeader(code int) {
 func (w *responseWriter) Write(b []byte) (int, error) {
 	st := w.st
 	st.mu.Lock()
+	if buffered, err := st.beginWrite(len(b)); buffered || err != nil {
+		n := 0
+		if err == nil {
+			n, err = st.buf.Write(b)
+		}
+		st.mu.Unlock()
+		return n, err
+	}
+	st.mu.Unlock()
+	return st.w.Write(b)
+}
+
+// WriteString is Write for strings, so that io.WriteString (as used by
+// templates and fmt) does not copy s.
+func (w *responseWriter) WriteString(s string) (int, error) {
+	st := w.st
+	st.mu.Lock()
+	if buffered, err := st.beginWrite(len(s)); buffered || err != nil {
+		n := 0
+		if err == nil {
+			n, err = st.buf.WriteString(s)
+		}
+		st.mu.Unlock()
+		return n, err
+	}
+	st.mu.Unlock()
+	return io.WriteString(st.w, s)
+}
+
+// beginWrite prepares a write of n bytes: it settles the status, and
+// reports whether the bytes go to the buffer; when they do not, anything
+// buffered has been flushed. st.mu is held.
+func (st *state) beginWrite(n int) (buffered bool, err error) {
 	if !st.wroteHeader {
 		st.wroteHeader = true
 		if st.buffering {
@@ -310,18 +346,14 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 		}
 	}
 	if st.buffering {
-		if st.buf.Len()+len(b) <= maxBuffer {
-			n, err := st.buf.Write(b)
-			st.mu.Unlock()
-			return n, err
+		if st.buf.Len()+n <= maxBuffer {
+			return true, nil
 		}
 		if err := st.flush(false); err != nil {
-			st.mu.Unlock()
-			return 0, err
+			return false, err
 		}
 	}
-	st.mu.Unlock()
-	return st.w.Write(b)
+	return false, nil
 }
 
 // Flush sends the buffered response and flushes the underlying writer.
