@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bulwark-go/bulwark/internal/cleanup"
 	"github.com/bulwark-go/bulwark/session"
 )
 
@@ -110,7 +111,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop, s.done = stop, make(chan struct{})
-	go s.cleanup(runCtx, cfg.CleanupInterval)
+	go func() {
+		defer close(s.done)
+		cleanup.Loop(runCtx, cfg.CleanupInterval, s.log, "pgstore: cleanup failed", s.DeleteExpired)
+	}()
 	return s, nil
 }
 
@@ -175,25 +179,6 @@ func (s *Store) Close() error {
 		<-s.done
 	})
 	return nil
-}
-
-func (s *Store) cleanup(ctx context.Context, every time.Duration) {
-	defer close(s.done)
-	if every < 0 {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("pgstore: cleanup failed", "reason", err.Error())
-			}
-		}
-	}
 }
 
 // DeleteExpired deletes every expired row now and returns how many it

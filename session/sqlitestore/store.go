@@ -14,9 +14,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bulwark-go/bulwark/session"
-
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/bulwark-go/bulwark/internal/cleanup"
+	"github.com/bulwark-go/bulwark/session"
 )
 
 // DefaultTable is the table name used when Config.Table is empty.
@@ -135,7 +136,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop, s.done = stop, make(chan struct{})
-	go s.cleanup(runCtx, cfg.CleanupInterval)
+	go func() {
+		defer close(s.done)
+		cleanup.Loop(runCtx, cfg.CleanupInterval, s.log, "sqlitestore: cleanup failed", s.DeleteExpired)
+	}()
 	return s, nil
 }
 
@@ -286,25 +290,6 @@ func (s *Store) lock(ctx context.Context) error {
 }
 
 func (s *Store) unlock() { <-s.writeMu }
-
-func (s *Store) cleanup(ctx context.Context, every time.Duration) {
-	defer close(s.done)
-	if every < 0 {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("sqlitestore: cleanup failed", "reason", err.Error())
-			}
-		}
-	}
-}
 
 // DeleteExpired deletes every expired row now and returns how many it
 // removed. The cleanup goroutine calls it every Config.CleanupInterval.

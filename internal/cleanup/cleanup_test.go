@@ -1,0 +1,58 @@
+package cleanup
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestLoopCallsAndStops(t *testing.T) {
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := make(chan struct{}, 10)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Loop(ctx, time.Millisecond, log, "test: cleanup failed", func(context.Context) (int64, error) {
+			select {
+			case calls <- struct{}{}:
+			default:
+			}
+			return 0, errors.New("boom")
+		})
+	}()
+	<-calls
+	<-calls
+	cancel()
+	<-done // Loop returned after cancel: no leaked goroutine
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(buf.String(), "test: cleanup failed") || !strings.Contains(buf.String(), "reason=boom") {
+		t.Fatalf("failure not logged: %q", buf.String())
+	}
+}
+
+func TestLoopDisabled(t *testing.T) {
+	Loop(context.Background(), -1, slog.Default(), "unused", func(context.Context) (int64, error) {
+		t.Fatal("fn called with cleanup disabled")
+		return 0, nil
+	})
+}
+
+type lockedWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
