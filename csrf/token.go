@@ -20,7 +20,7 @@ const (
 	tokenLen       = (tokenRawLen*8 + 5) / 6              // base64url without padding: 86
 	cookieRawLen   = secretLen + sha256.Size              // secret || HMAC
 	cookieValueLen = (cookieRawLen*8 + 5) / 6             // 86
-	cookieLabel    = "bulwark csrf cookie v1\x00"         // domain separation for the cookie MAC
+	cookieLabel    = "bulwark csrf c1\x00"                // domain separation for the cookie MAC; at most 19 bytes, so the MAC input fits one SHA-256 block
 	formLabel      = "bulwark csrf per-form token v1\x00" // domain separation for per-form secrets
 	maxSessionLen  = 4096                                 // longer session cookies are not bound (rejected)
 )
@@ -42,28 +42,62 @@ var decodeMap = func() (m [256]byte) {
 // decodeB64 decodes unpadded base64url s into exactly len(dst) bytes without
 // allocating. It is strict: the length must be exact, every character must
 // be in the alphabet, and unused trailing bits must be zero, so each value
-// has one encoding.
+// has one encoding. It works four characters (three bytes) at a time and
+// checks validity once at the end.
 func decodeB64[T ~string | ~[]byte](dst []byte, s T) bool {
 	if len(s) != b64.EncodedLen(len(dst)) {
 		return false
 	}
-	var acc uint32
-	bits, n := 0, 0
-	for i := 0; i < len(s); i++ {
-		v := decodeMap[s[i]]
-		if v == 0xff {
-			return false
-		}
-		acc = acc<<6 | uint32(v)
-		bits += 6
-		if bits >= 8 {
-			bits -= 8
-			dst[n] = byte(acc >> bits)
-			n++
-			acc &= 1<<bits - 1
-		}
+	if len(dst) == 64 {
+		return decode64((*[64]byte)(dst), s)
 	}
-	return acc == 0 && n == len(dst)
+	var bad byte // any 0xff from decodeMap sets the top bits
+	n, i := 0, 0
+	for ; len(s)-i >= 4 && len(dst)-n >= 3; i, n = i+4, n+3 {
+		a, b, c, d := decodeMap[s[i]], decodeMap[s[i+1]], decodeMap[s[i+2]], decodeMap[s[i+3]]
+		bad |= a | b | c | d
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		dst[n], dst[n+1], dst[n+2] = byte(v>>16), byte(v>>8), byte(v)
+	}
+	var rest uint32 // trailing bits, which must be zero
+	switch len(s) - i {
+	case 0:
+	case 2:
+		a, b := decodeMap[s[i]], decodeMap[s[i+1]]
+		bad |= a | b
+		v := uint32(a)<<6 | uint32(b)
+		dst[n] = byte(v >> 4)
+		n, rest = n+1, v&0xf
+	case 3:
+		a, b, c := decodeMap[s[i]], decodeMap[s[i+1]], decodeMap[s[i+2]]
+		bad |= a | b | c
+		v := uint32(a)<<12 | uint32(b)<<6 | uint32(c)
+		dst[n], dst[n+1] = byte(v>>10), byte(v>>2)
+		n, rest = n+2, v&0x3
+	default:
+		return false
+	}
+	return bad&0xc0 == 0 && rest == 0 && n == len(dst)
+}
+
+// decode64 is decodeB64 for the one size tokens and cookies use (64 bytes
+// from 86 characters), with constant bounds the compiler can check once.
+func decode64[T ~string | ~[]byte](dst *[64]byte, s T) bool {
+	if len(s) != 86 {
+		return false
+	}
+	var bad byte
+	for k := 0; k < 21; k++ {
+		a, b, c, d := decodeMap[s[4*k]], decodeMap[s[4*k+1]], decodeMap[s[4*k+2]], decodeMap[s[4*k+3]]
+		bad |= a | b | c | d
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		dst[3*k], dst[3*k+1], dst[3*k+2] = byte(v>>16), byte(v>>8), byte(v)
+	}
+	a, b := decodeMap[s[84]], decodeMap[s[85]]
+	bad |= a | b
+	v := uint32(a)<<6 | uint32(b)
+	dst[63] = byte(v >> 4)
+	return bad&0xc0 == 0 && v&0xf == 0
 }
 
 // newSecret fills s from crypto/rand.
