@@ -1,6 +1,7 @@
 package csrf
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -423,5 +424,47 @@ func TestExemptAsOuterWrapper(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
+	}
+}
+
+// The verified-cookie cache accepts exactly what verification accepts: a
+// cached cookie still fails for another session, a tampered copy fails,
+// and the secret it returns is the one the cookie carries.
+func TestCookieVerifyCache(t *testing.T) {
+	sg := newCookieSigner(testKey)
+	var secret [secretLen]byte
+	newSecret(&secret)
+	for _, session := range []string{"", "sess-A", strings.Repeat("s", maxCachedSession+1)} {
+		v := sg.encode(&secret, session)
+		for i := range 3 { // the first call verifies and caches, the others hit the cache
+			var got [secretLen]byte
+			if !sg.decode(&got, v, session) || got != secret {
+				t.Fatalf("session %.10q, call %d: valid cookie rejected or wrong secret", session, i)
+			}
+		}
+		var got [secretLen]byte
+		if sg.decode(&got, v, session+"x") || sg.decode(&got, v, "sess-B") {
+			t.Fatalf("session %.10q: cached cookie verified for another session", session)
+		}
+		tampered := []byte(v)
+		tampered[10] ^= 1
+		if sg.decode(&got, string(tampered), session) {
+			t.Fatalf("session %.10q: tampered cookie verified", session)
+		}
+		other := newCookieSigner(bytes.Repeat([]byte{7}, 32))
+		if other.decode(&got, v, session) {
+			t.Fatalf("session %.10q: cookie verified under another key", session)
+		}
+	}
+}
+
+func TestEqualCT(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"", "", 1}, {"abc", "abc", 1}, {"abc", "abd", 0}, {"xbc", "abc", 0}} {
+		if got := equalCT(c.a, c.b); got != c.want {
+			t.Errorf("equalCT(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
 	}
 }

@@ -11,7 +11,10 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"hash"
+	"hash/maphash"
+	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 const (
@@ -151,13 +154,36 @@ type macer struct {
 	sum [sha256.Size]byte
 }
 
+// cookieSigner signs and verifies csrf cookies. Verifying a cookie the
+// signer has recently verified (same value, same session) skips the HMAC:
+// a small cache, indexed by a keyed hash of the value, remembers the secret
+// of the last verified cookie per slot. Entries are stored only after a
+// successful verification and compared in constant time, so the cache
+// accepts exactly what verification accepts.
 type cookieSigner struct {
-	pool sync.Pool
+	pool  sync.Pool
+	seed  maphash.Seed
+	cache [verifiedSlots]atomic.Pointer[verifiedCookie]
+}
+
+// verifiedSlots is the number of remembered cookies; maxCachedSession the
+// longest session value cached with one (longer ones are always verified),
+// which bounds the cache's memory.
+const (
+	verifiedSlots    = 512
+	maxCachedSession = 512
+)
+
+// verifiedCookie is a cookie value that verified for session, and the
+// secret it carries. It is immutable once stored.
+type verifiedCookie struct {
+	value, session string
+	secret         [secretLen]byte
 }
 
 func newCookieSigner(key []byte) *cookieSigner {
 	k := append([]byte(nil), key...)
-	c := &cookieSigner{}
+	c := &cookieSigner{seed: maphash.MakeSeed()}
 	c.pool.New = func() any { return &macer{h: hmac.New(sha256.New, k)} }
 	return c
 }
@@ -200,6 +226,12 @@ func (c *cookieSigner) decode(dst *[secretLen]byte, value, session string) bool 
 	if len(value) != cookieValueLen || len(session) > maxSessionLen {
 		return false
 	}
+	slot := &c.cache[maphash.String(c.seed, value)%verifiedSlots]
+	if e := slot.Load(); e != nil && len(e.session) == len(session) &&
+		equalCT(e.value, value)&equalCT(e.session, session) == 1 {
+		*dst = e.secret
+		return true
+	}
 	var raw [cookieRawLen]byte
 	if !decodeB64(raw[:], value) {
 		return false
@@ -211,6 +243,19 @@ func (c *cookieSigner) decode(dst *[secretLen]byte, value, session string) bool 
 	if !hmac.Equal(sum[:], raw[secretLen:]) {
 		return false
 	}
+	if len(session) <= maxCachedSession {
+		slot.Store(&verifiedCookie{value: strings.Clone(value), session: strings.Clone(session), secret: secret})
+	}
 	*dst = secret
 	return true
+}
+
+// equalCT returns 1 when a and b, of equal length, are equal, and 0
+// otherwise, in time that depends only on the length.
+func equalCT(a, b string) int {
+	var v byte
+	for i := 0; i < len(a) && i < len(b); i++ {
+		v |= a[i] ^ b[i]
+	}
+	return subtle.ConstantTimeByteEq(v, 0)
 }
