@@ -336,6 +336,12 @@ func handleSafely(mux *http.ServeMux, pattern string) (err error) {
 	return nil
 }
 
+// isHTTPS is scheme.IsHTTPS(r, p.trustProxy), with its first two steps
+// inlined.
+func (p *Protector) isHTTPS(r *http.Request) bool {
+	return r.TLS != nil || (p.trustProxy && scheme.IsHTTPS(r, true))
+}
+
 // safeMethod reports whether m is GET, HEAD, OPTIONS or TRACE, which must
 // not change state and are never checked.
 func safeMethod(m string) bool {
@@ -368,7 +374,7 @@ func (p *Protector) Handler(next http.Handler) http.Handler {
 	if p.mode == Tokenless {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !safeMethod(r.Method) {
-				if err := p.checkOrigin(r, scheme.IsHTTPS(r, p.trustProxy)); err != nil {
+				if err := p.checkOrigin(r, p.isHTTPS(r)); err != nil {
 					if !p.isExempt(r, next) {
 						if !p.reportOnly {
 							p.reject(w, r, nil, err)
@@ -387,7 +393,7 @@ func (p *Protector) Handler(next http.Handler) http.Handler {
 }
 
 func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	secure := scheme.IsHTTPS(r, p.trustProxy)
+	secure := p.isHTTPS(r)
 	unsafe := !safeMethod(r.Method)
 	var originErr error
 	if unsafe {

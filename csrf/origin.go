@@ -142,13 +142,21 @@ func splitHostPort(a string) (host, port string, ok bool) {
 		return "", "", false
 	}
 	for i := 0; i < len(host); i++ {
-		c := host[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
+		if !hostByte[host[i]] {
 			return "", "", false
 		}
 	}
 	return host, port, true
 }
+
+// hostByte marks the bytes allowed in a DNS host: ASCII letters, digits,
+// '-', '.' and '_'.
+var hostByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_'
+	}
+	return t
+}()
 
 func validPort(p string) bool {
 	if p == "" || len(p) > 5 {
@@ -201,8 +209,18 @@ func isSelfOrigin(s, host string, secure bool) bool {
 		s[:len(prefix)] != prefix || s[len(prefix):] != host {
 		return false
 	}
-	_, _, ok := splitHostPort(host)
-	return ok
+	// A host name without a port, checked in one pass; anything else
+	// (a port, an IPv6 literal) goes through splitHostPort.
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for i := 0; i < len(host); i++ {
+		if !hostByte[host[i]] {
+			_, _, ok := splitHostPort(host)
+			return ok
+		}
+	}
+	return true
 }
 
 // requestOrigin is the origin the request was addressed to: the scheme as
