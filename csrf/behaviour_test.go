@@ -137,6 +137,7 @@ func behaviours() []behaviour {
 		{name: "https Referer trusted", cfg: trusted, target: "https://example.com/submit", headers: []string{"Referer", "https://app.example.com/x?y#z"}},
 		{name: "https Referer repeated", target: "https://example.com/submit", headers: []string{"Referer", "https://example.com/", "Referer", "https://example.com/"}, want: ErrRepeatedHeader},
 		{name: "http Referer cross-site not checked in Full mode", headers: []string{"Referer", "http://evil.example/"}},
+		{name: "https Origin present ignores a repeated Referer", target: "https://example.com/submit", headers: []string{"Origin", "https://example.com", "Referer", "https://evil.example/", "Referer", "https://example.com/"}},
 		{name: "https Origin present skips Referer", target: "https://example.com/submit", headers: []string{"Origin", "https://example.com", "Referer", "https://evil.example/"}},
 
 		// Proxy settings.

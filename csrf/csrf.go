@@ -445,16 +445,18 @@ func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.
 // does not allocate.
 func (p *Protector) checkOrigin(r *http.Request, secure bool) error {
 	h := r.Header
-	sfs, orig, ref := h["Sec-Fetch-Site"], h["Origin"], h["Referer"]
+	sfs, orig := h["Sec-Fetch-Site"], h["Origin"]
 	// Fast path for the common browser request: one Origin that is
 	// byte-for-byte the request's own origin, no Fetch Metadata saying
 	// otherwise. It decides exactly as the layers below would (see
-	// isSelfOrigin); anything else takes the full path.
-	if len(orig) == 1 && len(sfs) <= 1 && len(ref) <= 1 && isSelfOrigin(orig[0], r.Host, secure) &&
+	// isSelfOrigin); anything else takes the full path. The Referer is not
+	// consulted when an Origin is present, so it is not even looked up here.
+	if len(orig) == 1 && len(sfs) <= 1 && isSelfOrigin(orig[0], r.Host, secure) &&
 		(len(sfs) == 0 || (sfs[0] != "cross-site" && sfs[0] != "same-site")) {
 		return nil
 	}
-	if len(sfs) > 1 || len(orig) > 1 || len(ref) > 1 {
+	ref := h["Referer"]
+	if len(sfs) > 1 || len(orig) > 1 {
 		return ErrRepeatedHeader
 	}
 	if p.mode == Tokenless && len(sfs)+len(orig)+len(ref) == 0 {
@@ -506,6 +508,9 @@ func (p *Protector) checkOrigin(r *http.Request, secure bool) error {
 	}
 	if len(ref) == 0 {
 		return ErrNoReferer
+	}
+	if len(ref) > 1 {
+		return ErrRepeatedHeader
 	}
 	ro, ok := parseReferer(ref[0])
 	if !ok {
