@@ -11,9 +11,16 @@
 //   - cross-site POST: must be rejected (403, or nosurf's 400) without
 //     reaching the app.
 //
-// Before any benchmark runs, Verify checks that the setup really behaves as
+// Before any benchmark runs, Prepare checks that the setup really behaves as
 // described, so a number is never the cost of a misconfigured library. The
 // same checks run as ordinary tests.
+//
+// A library's overhead is its time minus the bare app's time on the SAME
+// request. The first-visit GET and the cross-site POST are byte-for-byte the
+// same request for every library, so one bare measurement serves them all.
+// The GET with a cookie and the valid POST carry each library's own cookie
+// and token field, so for those (PairedScenarios) the bare app is measured
+// once more on each library's exact request: see SameRequestBaseline.
 package csrfbench
 
 import (
@@ -24,6 +31,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -288,6 +296,42 @@ func Prepare(lib Lib) (map[string]*Case, error) {
 		}
 	}
 	return cases, nil
+}
+
+// PairedScenarios are the scenarios whose request differs between libraries
+// (each carries the library's cookie, the valid POST also its token field).
+// In them every library gets its own same-request baseline.
+var PairedScenarios = []string{CookieGET, ValidPOST}
+
+// BaselineName is the benchmark name of lib's same-request baseline.
+func BaselineName(lib string) string { return "bare-on-" + lib }
+
+// SameRequestBaseline returns the bare app (no protection) serving exactly
+// c's request: the same method, URL, headers, cookies and body. The time of
+// c minus the time of this baseline is the library's own overhead; the bare
+// app still parses the form, token field included, as it would under any
+// token library. It verifies that the bare app answers the request as the
+// library's app does (200, and "ok alice" for the POST).
+func SameRequestBaseline(c *Case) (*Case, error) {
+	if !slices.Contains(PairedScenarios, c.Scenario) {
+		return nil, fmt.Errorf("%s: %s has one shared bare baseline, not a per-library one", c.Lib.Name, c.Scenario)
+	}
+	bare := Bare()
+	bare.Name = BaselineName(c.Lib.Name)
+	b := &Case{Lib: bare, Scenario: c.Scenario, Handler: App(bare), base: c.base.Clone(c.base.Context()), body: c.body}
+	for range 2 { // the prepared request must be repeatable too
+		rec := b.Serve()
+		switch {
+		case rec.Code != http.StatusOK:
+			return nil, fmt.Errorf("%s: %s answered %d, want 200", bare.Name, c.Scenario, rec.Code)
+		case c.Scenario == ValidPOST && rec.Body.String() != wantPostOK:
+			return nil, fmt.Errorf("%s: valid POST answered %q, want %q", bare.Name, rec.Body.String(), wantPostOK)
+		}
+		if len(rec.Result().Cookies()) != 0 {
+			return nil, fmt.Errorf("%s: the bare app set a cookie", bare.Name)
+		}
+	}
+	return b, nil
 }
 
 // flip returns tok with its first character changed (still base64-ish).

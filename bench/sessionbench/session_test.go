@@ -2,20 +2,34 @@ package sessionbench
 
 import (
 	"errors"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
 	"testing"
 )
 
-// rotated returns the libraries, rotated by $BULWARK_BENCH_ROTATE so that
-// across scripts/bench's runs each library also runs first.
-func rotated() []string {
+// rotationOffset is where the library order starts: $BULWARK_BENCH_ROTATE
+// when set (scripts/bench sets it to the run number), otherwise a random
+// offset chosen once per process, so that no library always runs first.
+var rotationOffset = func() int {
+	if k, err := strconv.Atoi(os.Getenv("BULWARK_BENCH_ROTATE")); err == nil {
+		return k
+	}
+	return rand.IntN(1 << 16)
+}()
+
+// rotated returns the libraries rotated by k, so that across runs (and
+// across -test.count repetitions) each library also runs first.
+func rotated(k int) []string {
 	libs := Libs()
-	k, _ := strconv.Atoi(os.Getenv("BULWARK_BENCH_ROTATE"))
 	k = ((k % len(libs)) + len(libs)) % len(libs)
 	return slices.Concat(libs[k:], libs[:k])
 }
+
+// sessionCalls and lostCalls count the invocations of each benchmark in
+// this process, so that -test.count N rotates the order too.
+var sessionCalls, lostCalls int
 
 // LostUpdateWriters is the number of concurrent requests in the lost-update
 // check.
@@ -78,11 +92,13 @@ func TestLostUpdates(t *testing.T) {
 // BenchmarkSession measures load and load+modify+commit. Names are
 // BenchmarkSession/<op>/<backend>/<lib>.
 func BenchmarkSession(b *testing.B) {
+	k := rotationOffset + sessionCalls
+	sessionCalls++
 	for _, op := range Ops {
 		b.Run(op, func(b *testing.B) {
 			for _, backend := range Backends {
 				b.Run(backend, func(b *testing.B) {
-					for _, lib := range rotated() {
+					for _, lib := range rotated(k) {
 						b.Run(lib, func(b *testing.B) {
 							im := newImpl(b, lib, backend)
 							cases, err := Prepare(im)
@@ -108,9 +124,11 @@ func BenchmarkSession(b *testing.B) {
 // any writes) b.N times and reports the mean number of keys lost per round
 // as "lost/op" and failed requests as "failed/op".
 func BenchmarkLostUpdates(b *testing.B) {
+	k := rotationOffset + lostCalls
+	lostCalls++
 	for _, backend := range Backends {
 		b.Run(backend, func(b *testing.B) {
-			for _, lib := range rotated() {
+			for _, lib := range rotated(k) {
 				b.Run(lib, func(b *testing.B) {
 					im := newImpl(b, lib, backend)
 					var lost, failed, rounds int

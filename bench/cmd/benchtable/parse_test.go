@@ -88,3 +88,72 @@ BenchmarkLostUpdates/memory/bulwark-2      	   20	   2981916 ns/op	         0 fa
 		t.Errorf("unmeasured csrf target not reported as such:\n%s", doc)
 	}
 }
+
+// sameRequestSample has each token library slower than the bare app on its
+// own request (cookie and token field parsed) than on bare's plain POST.
+const sameRequestSample = `
+BenchmarkCSRF/valid-post/bare-2                      	100	1000 ns/op	2000 B/op	20 allocs/op
+BenchmarkCSRF/valid-post/bare-on-bulwark-full-2      	100	1500 ns/op	2300 B/op	23 allocs/op
+BenchmarkCSRF/valid-post/bulwark-full-2              	100	1600 ns/op	2500 B/op	25 allocs/op
+BenchmarkCSRF/valid-post/bare-on-gorilla-2           	100	1500 ns/op	2300 B/op	23 allocs/op
+BenchmarkCSRF/valid-post/gorilla-2                   	100	3500 ns/op	6000 B/op	60 allocs/op
+BenchmarkCSRF/valid-post/bare-on-nosurf-2            	100	1400 ns/op	2300 B/op	23 allocs/op
+BenchmarkCSRF/valid-post/nosurf-2                    	100	2000 ns/op	3000 B/op	30 allocs/op
+BenchmarkCSRF/valid-post/stdlib-cop-2                	100	1030 ns/op	2000 B/op	20 allocs/op
+BenchmarkCSRF/valid-post/bulwark-tokenless-2         	100	1032 ns/op	2000 B/op	20 allocs/op
+BenchmarkCSRF/cross-site-post/bare-2                 	100	500 ns/op	1000 B/op	10 allocs/op
+BenchmarkCSRF/cross-site-post/stdlib-cop-2           	100	600 ns/op	1000 B/op	10 allocs/op
+BenchmarkCSRF/cross-site-post/bulwark-full-2         	100	640 ns/op	1000 B/op	10 allocs/op
+BenchmarkCSRF/cross-site-post/bulwark-tokenless-2    	100	700 ns/op	1000 B/op	10 allocs/op
+`
+
+func TestSameRequestBaselines(t *testing.T) {
+	res, _, err := Parse(strings.NewReader(sameRequestSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, sc, lib, unit string
+		want, old           float64
+	}{
+		{"full uses its own baseline", "valid-post", "bulwark-full", "ns/op", 100, 600},
+		{"full allocs too", "valid-post", "bulwark-full", "allocs/op", 2, 5},
+		{"gorilla uses its own baseline", "valid-post", "gorilla", "ns/op", 2000, 2500},
+		{"tokenless falls back to bare", "valid-post", "bulwark-tokenless", "ns/op", 32, 32},
+		{"unpaired scenario uses bare", "cross-site-post", "bulwark-full", "ns/op", 140, 140},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := famOverhead(res, "CSRF", tt.sc, tt.lib, tt.unit); got != tt.want {
+				t.Errorf("overhead = %v, want %v", got, tt.want)
+			}
+			if got := bareOverhead(res, "CSRF", tt.sc, tt.lib, tt.unit); got != tt.old {
+				t.Errorf("overhead vs bare request = %v, want %v", got, tt.old)
+			}
+		})
+	}
+	if !paired(res, "CSRF", "valid-post") || paired(res, "CSRF", "cross-site-post") {
+		t.Error("paired() misreports which scenarios have same-request baselines")
+	}
+
+	doc := Render(res, Meta{CPU: "x", Go: "go", Date: "d", Runs: 6, Benchtime: "1s"})
+	for _, want := range []string{
+		// 100 ≤ 2000/10: met on the same-request baseline (600 > 250 on the old one).
+		"| csrf full: valid-POST overhead ≤ 1/10 of gorilla/csrf's | 100 ns vs limit 200 ns (gorilla 2000 ns) | met |",
+		"| csrf full: valid-POST overhead ≤ 1/3 of nosurf's | 100 ns vs limit 200 ns (nosurf 600 ns) | met |",
+		"| csrf full: valid-POST ≤ 6 extra allocations | +2 allocs | met |",
+		"| csrf tokenless: valid-POST overhead within 10% of CrossOriginProtection's | 32 ns vs limit 33 ns (CrossOriginProtection 30 ns) | met |",
+		"| csrf full: cross-site rejection overhead ≤ 1.5× CrossOriginProtection's | 140 ns vs limit 150 ns",
+		"| csrf tokenless: cross-site rejection overhead ≤ 1.5× CrossOriginProtection's | 200 ns vs limit 150 ns",
+		"| **Bulwark csrf, full** | 1600 ns ±0% | 2500 | 25 | 1500 ns ±0% | 23 | +100 ns | +2 | +600 ns |",
+		"the order of the libraries rotated between runs",
+		"**bare app serving the very same request**",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("document lacks %q:\n%s", want, doc)
+		}
+	}
+	if !strings.Contains(doc, "tokenless: cross-site rejection overhead ≤ 1.5× CrossOriginProtection's | 200 ns vs limit 150 ns (CrossOriginProtection 100 ns), extra allocs +0 vs +0 | **NOT met** |") {
+		t.Errorf("a missed target is not reported as NOT met:\n%s", doc)
+	}
+}
