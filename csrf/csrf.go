@@ -688,7 +688,19 @@ func (p *Protector) checkToken(r *http.Request, st *state, next http.Handler) er
 		} else if !unmaskToken(&got, v) {
 			return ErrBadToken
 		}
-		return p.compare(r, st, &got)
+		if err := p.compare(r, st, &got); err != nil {
+			return err
+		}
+		// Spare the handler a second read and parse of the body: ParseForm
+		// and FormValue use r.PostForm as it is when it is set, and this is
+		// what net/http's own parse of the body would produce. The raw body
+		// stays readable for handlers that want it.
+		if len(body) <= maxFormSize {
+			if vals, err := url.ParseQuery(string(body)); err == nil {
+				r.PostForm = vals
+			}
+		}
+		return nil
 	case strings.EqualFold(ct, "multipart/form-data"):
 		if st.isExempt(r, next) {
 			return nil
@@ -737,6 +749,10 @@ func (p *Protector) checkToken(r *http.Request, st *state, next http.Handler) er
 // client cannot make the Protector allocate MaxBodyBytes by merely
 // declaring a large Content-Length.
 const smallBody = 64 << 10
+
+// maxFormSize is net/http's limit for an urlencoded body that ParseForm
+// reads; larger bodies are left for the handler's own ParseForm to refuse.
+const maxFormSize = 10 << 20
 
 // readBody reads an urlencoded body (at most MaxBodyBytes) and puts a
 // replay of it back in r.Body, so the handler's ParseForm sees it intact.
