@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"mime"
 	"net/http"
 	"net/url"
 	"path"
@@ -695,7 +696,7 @@ func (p *Protector) checkToken(r *http.Request, st *state, next http.Handler) er
 		// and FormValue use r.PostForm as it is when it is set, and this is
 		// what net/http's own parse of the body would produce. The raw body
 		// stays readable for handlers that want it.
-		if len(body) <= maxFormSize {
+		if len(body) <= maxFormSize && parsesBody(r) {
 			if vals, err := url.ParseQuery(string(body)); err == nil {
 				r.PostForm = vals
 			}
@@ -742,6 +743,29 @@ func (p *Protector) checkToken(r *http.Request, st *state, next http.Handler) er
 		return p.compare(r, st, &got)
 	}
 	return ErrNoToken
+}
+
+// parsesBody reports whether net/http's ParseForm would parse r's body as
+// an urlencoded form without error: only for POST, PUT and PATCH (spelled
+// exactly so), and only when mime.ParseMediaType accepts the Content-Type
+// (checkToken has already found its media type to be urlencoded). A type
+// without parameters needs no further parsing; one with parameters is
+// parsed as net/http does, since a duplicate or malformed parameter makes
+// ParseForm skip the body or return an error.
+func parsesBody(r *http.Request) bool {
+	if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
+		return false
+	}
+	v := r.Header["Content-Type"]
+	if len(v) == 0 {
+		return false
+	}
+	ct := v[0]
+	if strings.IndexByte(ct, ';') < 0 {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/x-www-form-urlencoded"
 }
 
 // smallBody is the largest declared body size read into a buffer of that

@@ -45,10 +45,11 @@
 //  5. Token (Full mode): a masked synchronizer token from the X-CSRF-Token
 //     header (checked first, so JSON bodies are never parsed) or the
 //     csrf_token field of an urlencoded or multipart form. The body is read
-//     once, within Config.MaxBodyBytes; when the token verifies, the handler
-//     gets r.PostForm already filled in exactly as ParseForm would fill it
-//     (so the form is not read and parsed twice), and r.Body can still be
-//     read from the start.
+//     once, within Config.MaxBodyBytes; when the token verifies and
+//     ParseForm would parse the body without error (POST, PUT or PATCH, a
+//     well-formed Content-Type), the handler gets r.PostForm already filled
+//     in exactly as ParseForm would fill it (so the form is not read and
+//     parsed twice). r.Body can always still be read from the start.
 //
 // # Token and secret
 //
