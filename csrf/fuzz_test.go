@@ -246,3 +246,30 @@ func checkSelfOrigin(t *testing.T, origin, host string, secure bool) {
 		}
 	}
 }
+
+// FuzzDecodeB64: the generic decoder (every output length, not only the
+// 64 bytes tokens and cookies use) is exactly as strict as encoding/base64's
+// RawURLEncoding.Strict, except that it also refuses the '\r' and '\n' the
+// standard decoder skips; string and []byte inputs decide alike.
+func FuzzDecodeB64(f *testing.F) {
+	for _, s := range []string{"", "AA", "AB", "AAA", "AAB", "AAAA", "AA==", "A+/A", "AA\nA", "AAAAA",
+		"_-_-", "QUJD", "QUI", "QUJ", "QR", strings.Repeat("A", 86), strings.Repeat("A", 85) + "B"} {
+		f.Add(s, uint8(len(s)*6/8))
+	}
+	f.Fuzz(func(t *testing.T, s string, n uint8) {
+		dst := make([]byte, int(n)%80)
+		ok := decodeB64(dst, s)
+		dst2 := make([]byte, len(dst))
+		if okBytes := decodeB64(dst2, []byte(s)); okBytes != ok || (ok && !bytes.Equal(dst, dst2)) {
+			t.Fatalf("string and []byte decoders disagree on %q", s)
+		}
+		raw, err := b64.Strict().DecodeString(s)
+		std := err == nil && len(raw) == len(dst) && !strings.ContainsAny(s, "\r\n")
+		if ok != std {
+			t.Fatalf("decodeB64 into %d bytes says %v, encoding/base64 strict says %v (err %v) for %q", len(dst), ok, std, err, s)
+		}
+		if ok && !bytes.Equal(dst, raw) {
+			t.Fatalf("decodeB64 decoded %q to %x, want %x", s, dst, raw)
+		}
+	})
+}
