@@ -162,3 +162,69 @@ func TestNilKeyLoggedOnce(t *testing.T) {
 		t.Fatalf("logged %d times", n)
 	}
 }
+
+// An Origin-layer rejection is handled before any request state exists
+// when the default page is used; every failure configuration must still
+// give a 403 (or, report-only, the handler), one WARN line, no Set-Cookie,
+// and the reason to those that show it.
+func TestOriginRejectionInEveryFailureMode(t *testing.T) {
+	var custom error
+	cases := []struct {
+		name     string
+		cfg      Config
+		wantCode int
+		check    func(t *testing.T, body string)
+	}{
+		{"default page", Config{}, http.StatusForbidden, func(t *testing.T, body string) {
+			if strings.Contains(body, "cross-site") {
+				t.Error("default page shows the reason")
+			}
+		}},
+		{"debug page", Config{Debug: true}, http.StatusForbidden, func(t *testing.T, body string) {
+			if !strings.Contains(body, ErrCrossSite.Error()) {
+				t.Errorf("debug page lacks the reason: %q", body)
+			}
+		}},
+		{"custom handler", Config{FailureHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			custom = Reason(r)
+			w.WriteHeader(http.StatusTeapot)
+		})}, http.StatusTeapot, func(t *testing.T, _ string) {
+			if !errors.Is(custom, ErrCrossSite) {
+				t.Errorf("Reason = %v, want ErrCrossSite", custom)
+			}
+		}},
+		{"report-only", Config{ReportOnly: true}, http.StatusOK, nil},
+	}
+	for _, tc := range cases {
+		for _, mode := range []Mode{Full, Tokenless} {
+			t.Run(sprintf("%s/mode %d", tc.name, mode), func(t *testing.T) {
+				var log logRecorder
+				cfg := tc.cfg
+				cfg.Logger, cfg.Mode = log.logger(), mode
+				p := mustNew(t, cfg)
+				h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					_, _ = w.Write([]byte(TemplateField(r))) // would set a cookie if one were allowed
+				}))
+				r := newRequest("POST", "https://example.com/pay", formBody("csrf_token", "x"))
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				r.Header.Set("Origin", "https://evil.example")
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+				w := httptest.NewRecorder()
+				custom = nil
+				h.ServeHTTP(w, r)
+				if w.Code != tc.wantCode {
+					t.Fatalf("status %d, want %d", w.Code, tc.wantCode)
+				}
+				if tc.wantCode != http.StatusOK && w.Header().Get("Set-Cookie") != "" {
+					t.Errorf("rejected request got Set-Cookie %q", w.Header().Get("Set-Cookie"))
+				}
+				if l := log.String(); strings.Count(l, "\n") != 1 || !strings.Contains(l, "level=WARN") || !strings.Contains(l, "cross-site") {
+					t.Errorf("want one WARN line with the reason, got %q", l)
+				}
+				if tc.check != nil {
+					tc.check(t, w.Body.String())
+				}
+			})
+		}
+	}
+}
