@@ -24,15 +24,11 @@ func (m *Manager) CSRFSecrets() CSRFSecretStore { return CSRFSecretStore{m: m} }
 // it has none yet. It fails with the store fault when the session could
 // not be loaded, and with ErrNoHandler outside m.Handler.
 func (s CSRFSecretStore) LoadSecret(r *http.Request) ([]byte, error) {
-	st := s.m.state(r.Context())
-	if st == nil {
-		return nil, ErrNoHandler
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if err := st.load(); err != nil {
+	st, err := s.m.locked(r.Context())
+	if err != nil {
 		return nil, err
 	}
+	defer st.mu.Unlock()
 	v, ok := st.values[csrfKey]
 	if !ok || len(v) == 0 {
 		return nil, nil
@@ -43,15 +39,11 @@ func (s CSRFSecretStore) LoadSecret(r *http.Request) ([]byte, error) {
 // SaveSecret stores a copy of secret in the session; it is committed with
 // the session before the response headers. An empty secret removes it.
 func (s CSRFSecretStore) SaveSecret(_ http.ResponseWriter, r *http.Request, secret []byte) error {
-	st := s.m.state(r.Context())
-	if st == nil {
-		return ErrNoHandler
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if err := st.load(); err != nil {
+	st, err := s.m.locked(r.Context())
+	if err != nil {
 		return err
 	}
+	defer st.mu.Unlock()
 	if len(secret) == 0 {
 		delete(st.values, csrfKey)
 	} else {

@@ -105,6 +105,23 @@ func (m *Manager) state(ctx context.Context) *reqState {
 	return st
 }
 
+// locked returns the request's session state, loaded, with its lock held:
+// the caller must call st.mu.Unlock. Outside Manager.Handler it returns
+// ErrNoHandler, and when the session cannot be loaded the load error; the
+// lock is not held in either case.
+func (m *Manager) locked(ctx context.Context) (*reqState, error) {
+	st := m.state(ctx)
+	if st == nil {
+		return nil, ErrNoHandler
+	}
+	st.mu.Lock()
+	if err := st.load(); err != nil {
+		st.mu.Unlock()
+		return nil, err
+	}
+	return st, nil
+}
+
 func (m *Manager) newState(r *http.Request) *reqState {
 	st := &reqState{m: m, r: r}
 	if c, err := r.Cookie(m.cookieName(r)); err == nil {
@@ -253,15 +270,11 @@ func (m *Manager) Err(ctx context.Context) error {
 // change (BindUser calls it for you) to defeat session fixation. The
 // absolute deadline is kept.
 func (m *Manager) Renew(ctx context.Context) error {
-	st := m.state(ctx)
-	if st == nil {
-		return ErrNoHandler
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if err := st.load(); err != nil {
+	st, err := m.locked(ctx)
+	if err != nil {
 		return err
 	}
+	defer st.mu.Unlock()
 	st.renew = true
 	return nil
 }
@@ -270,15 +283,11 @@ func (m *Manager) Renew(ctx context.Context) error {
 // starts a new absolute lifetime: a fresh authentication earns a full
 // Lifetime. The user index lets DestroyUserSessions find the session.
 func (m *Manager) BindUser(ctx context.Context, userID string) error {
-	st := m.state(ctx)
-	if st == nil {
-		return ErrNoHandler
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if err := st.load(); err != nil {
+	st, err := m.locked(ctx)
+	if err != nil {
 		return err
 	}
+	defer st.mu.Unlock()
 	st.renew = true
 	st.userID, st.userChanged = userID, true
 	st.md.deadline, st.deadlineSet = m.now().Add(m.cfg.Lifetime), true
@@ -288,15 +297,11 @@ func (m *Manager) BindUser(ctx context.Context, userID string) error {
 // UserID returns the user bound to the session, or "" for an anonymous
 // session or when the session could not be loaded (see Err).
 func (m *Manager) UserID(ctx context.Context) string {
-	st := m.state(ctx)
-	if st == nil {
+	st, err := m.locked(ctx)
+	if err != nil {
 		return ""
 	}
-	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.load() != nil {
-		return ""
-	}
 	return st.userID
 }
 
@@ -304,15 +309,11 @@ func (m *Manager) UserID(ctx context.Context) string {
 // until the session's absolute deadline) or a browser-session cookie for
 // this session, overriding Config.Persist.
 func (m *Manager) RememberMe(ctx context.Context, persist bool) {
-	st := m.state(ctx)
-	if st == nil {
+	st, err := m.locked(ctx)
+	if err != nil {
 		return
 	}
-	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.load() != nil {
-		return
-	}
 	st.md.persist, st.persistSet = persist, true
 }
 

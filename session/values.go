@@ -152,15 +152,11 @@ func (m *Manager) Delete(ctx context.Context, key string) {
 	if reserved(key) {
 		return
 	}
-	st := m.state(ctx)
-	if st == nil {
+	st, err := m.locked(ctx)
+	if err != nil {
 		return
 	}
-	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.load() != nil {
-		return
-	}
 	if _, ok := st.values[key]; !ok && st.fresh {
 		return // deleting from an empty new session changes nothing
 	}
@@ -171,15 +167,11 @@ func (m *Manager) Delete(ctx context.Context, key string) {
 // Keys returns the session's keys in sorted order (nil when the session
 // could not be loaded).
 func (m *Manager) Keys(ctx context.Context) []string {
-	st := m.state(ctx)
-	if st == nil {
+	st, err := m.locked(ctx)
+	if err != nil {
 		return nil
 	}
-	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.load() != nil {
-		return nil
-	}
 	keys := make([]string, 0, len(st.values))
 	for k := range st.values {
 		if !reserved(k) {
@@ -203,15 +195,11 @@ func (m *Manager) getTagged(ctx context.Context, key string, tag byte) ([]byte, 
 
 // getRaw returns the stored value (not a copy: callers copy or convert).
 func (m *Manager) getRaw(ctx context.Context, key string) ([]byte, bool) {
-	st := m.state(ctx)
-	if st == nil {
+	st, err := m.locked(ctx)
+	if err != nil {
 		return nil, false
 	}
-	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.load() != nil {
-		return nil, false
-	}
 	v, ok := st.values[key]
 	return v, ok
 }
@@ -225,15 +213,11 @@ func (m *Manager) put(ctx context.Context, key string, val []byte) {
 
 // putRaw records val (owned by the session from now on) under key.
 func (m *Manager) putRaw(ctx context.Context, key string, val []byte) error {
-	st := m.state(ctx)
-	if st == nil {
-		return ErrNoHandler
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if err := st.load(); err != nil {
+	st, err := m.locked(ctx)
+	if err != nil {
 		return err
 	}
+	defer st.mu.Unlock()
 	st.values[key] = val
 	st.changed[key] = struct{}{}
 	return nil
