@@ -6,6 +6,7 @@ package csrf
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
@@ -88,6 +89,19 @@ type Config struct {
 	// every instance of the app must share it. nil: a random key per
 	// process (logged once at New), so cookies do not survive a restart.
 	Key []byte
+	// PreviousKeys are keys that Key replaced, so that Key can be rotated
+	// without invalidating every client's csrf cookie (like Django's
+	// SECRET_KEY_FALLBACKS). A cookie signed with one of them still
+	// verifies, and the next response to that client that renders a token
+	// re-signs it with Key; the secret stays the same, so tokens already in
+	// open pages keep working. New cookies are always signed with Key.
+	// Each entry needs at least 32 bytes, and Key must be set; an entry
+	// equal to Key is ignored. Remove a previous key once its clients have
+	// had time to come back: a cookie signed only with a removed key fails
+	// with ErrBadCookie, and the next page that renders a token issues a
+	// new one. Each previous key costs one HMAC when a cookie does not
+	// verify with Key; none when it does. nil: only Key verifies.
+	PreviousKeys [][]byte
 	// Mode is Full (default) or Tokenless.
 	Mode Mode
 	// ReportOnly logs every violation (the reason that would have rejected
@@ -220,6 +234,18 @@ func New(cfg Config) (*Protector, error) {
 	if cfg.Key != nil && len(cfg.Key) < 32 {
 		return nil, fmt.Errorf("csrf: Key is %d bytes: use at least 32 random bytes (for example from crypto/rand)", len(cfg.Key))
 	}
+	var previous [][]byte
+	for i, k := range cfg.PreviousKeys {
+		if len(k) < 32 {
+			return nil, fmt.Errorf("csrf: PreviousKeys[%d] is %d bytes: a previous key must be a whole former Key (at least 32 bytes); remove the entry or fix its value", i, len(k))
+		}
+		if !hmac.Equal(k, cfg.Key) {
+			previous = append(previous, k)
+		}
+	}
+	if len(cfg.PreviousKeys) > 0 && cfg.Key == nil {
+		return nil, errors.New("csrf: PreviousKeys is set but Key is not: set Key to the new signing key (previous keys only verify old cookies)")
+	}
 
 	for _, s := range cfg.TrustedOrigins {
 		t, err := parseTrustedOrigin(s)
@@ -295,7 +321,7 @@ func New(cfg Config) (*Protector, error) {
 			p.logger.Warn("csrf: Config.Key is not set; using a random key for this process (csrf cookies will not survive a restart or work across instances)")
 		}
 	}
-	p.signer = newCookieSigner(key)
+	p.signer = newCookieSigner(key, previous...)
 	return p, nil
 }
 
@@ -434,7 +460,10 @@ func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.
 			p.logReportOnly(r, err)
 		}
 	}
-	if !st.haveSecret {
+	// Hold the response back while a cookie may have to be added to it: the
+	// client has no secret yet, or its cookie was signed with a previous
+	// key and is re-signed if the page renders a token.
+	if !st.haveSecret || st.issueCookie {
 		st.buffering = true
 		st.buf = getBuffer()
 	}
@@ -555,9 +584,12 @@ func (p *Protector) loadSecret(r *http.Request, st *state) {
 	st.noSecret = ErrNoCookie
 	forEachCookie(r.Header["Cookie"], name, func(v string) bool {
 		st.noSecret = ErrBadCookie
-		if p.signer.decode(&st.secret, v, st.session) {
+		if ok, stale := p.signer.verify(&st.secret, v, st.session); ok {
 			st.haveSecret = true
 			st.noSecret = nil
+			// Signed with a previous key: re-sign it with Key (same
+			// secret) if this response renders a token.
+			st.issueCookie = stale
 			return false
 		}
 		return true

@@ -77,10 +77,12 @@
 // package's CSRFSecrets adapter) and no cookie is used.
 //
 // The cookie is sent only when a token was rendered and the client's
-// cookie is missing, invalid or bound to another session, or after Rotate.
-// Because templates usually write straight to the ResponseWriter, the
-// Protector holds back up to 64 KiB of the response of a client that has no
-// secret yet, so it can add the Set-Cookie if the page renders a token. A
+// cookie is missing, invalid, bound to another session or signed with a
+// previous key (see Key rotation), or after Rotate. Because templates
+// usually write straight to the ResponseWriter, the Protector holds back up
+// to 64 KiB of the response of a client that has no secret yet (or whose
+// cookie needs re-signing), so it can add the Set-Cookie if the page
+// renders a token. A
 // token rendered after that point cannot reach the client and is logged.
 // Responses that render a token carry Vary: Cookie; so do HTML responses
 // (or responses without a Content-Type) whose headers go out before the
@@ -89,6 +91,25 @@
 // made uncacheable by shared caches ("private" is added to Cache-Control,
 // replacing "public" and "s-maxage"), so a CDN cannot hand one client's
 // secret to every visitor.
+//
+// # Key rotation
+//
+// To replace Config.Key without logging every client out of its forms,
+// move the old key to Config.PreviousKeys and set the new one as Key (on
+// every instance; the instances still running the old configuration reject
+// cookies signed with the new key, so switch them over together or add the
+// new key to their PreviousKeys first). Cookies are always signed with Key;
+// a cookie signed with a previous key still verifies, and the next
+// response that renders a token for that client carries the same secret
+// re-signed with Key, so the tokens in pages the client already has keep
+// working. Drop the old key once clients have had time to come back (the
+// cookie lives a year, but most clients return within days): from then on
+// a cookie signed only with it fails with ErrBadCookie until a page that
+// renders a token issues a new one. A leaked key must be removed at once,
+// not kept as a previous key. Every key is compared in constant time; a
+// cookie signed with Key costs nothing extra, one signed with a previous
+// key one extra HMAC per previous key tried. Keys do not matter with
+// Config.Secrets, which uses no cookie.
 //
 // # Session renewal
 //

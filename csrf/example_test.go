@@ -203,3 +203,68 @@ func ExampleExempt() {
 	// /webhooks/github 200
 	// /webhooks/github/../../admin 403
 }
+
+func ExampleConfig_previousKeys() {
+	oldKey := []byte("the key being retired, 32+ bytes.")
+	newKey := []byte("the new key from secret storage..")
+	app := func(p *csrf.Protector) http.Handler {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, csrf.Token(r))
+		})
+		mux.HandleFunc("POST /form", func(w http.ResponseWriter, r *http.Request) {})
+		return p.Handler(mux)
+	}
+	get := func(h http.Handler, c *http.Cookie) (token string, set *http.Cookie) {
+		r := httptest.NewRequest("GET", "http://localhost:8000/form", nil)
+		if c != nil {
+			r.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if cs := w.Result().Cookies(); len(cs) > 0 {
+			set = cs[0]
+		}
+		return w.Body.String(), set
+	}
+	post := func(h http.Handler, c *http.Cookie, token string) int {
+		body := url.Values{"csrf_token": {token}}.Encode()
+		r := httptest.NewRequest("POST", "http://localhost:8000/form", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Origin", "http://localhost:8000")
+		r.AddCookie(c)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+
+	// Before the rotation a client got a cookie and a token.
+	before, _ := csrf.New(csrf.Config{Key: oldKey, Logger: quiet})
+	token, oldCookie := get(app(before), nil)
+
+	// The app restarts with the new Key; the old one verifies old cookies.
+	during, err := csrf.New(csrf.Config{Key: newKey, PreviousKeys: [][]byte{oldKey}, Logger: quiet})
+	if err != nil {
+		panic(err)
+	}
+	h := app(during)
+	fmt.Println("old cookie accepted:", post(h, oldCookie, token))
+	_, newCookie := get(h, oldCookie) // the next page re-signs it with Key
+	fmt.Println("re-signed:", newCookie != nil && newCookie.Value != oldCookie.Value)
+	fmt.Println("open page's token with the new cookie:", post(h, newCookie, token))
+
+	// Later the old key is dropped: only re-signed cookies still verify.
+	after, _ := csrf.New(csrf.Config{Key: newKey, Logger: quiet})
+	fmt.Println("new cookie after the rotation:", post(app(after), newCookie, token))
+	fmt.Println("old cookie after the rotation:", post(app(after), oldCookie, token))
+
+	_, err = csrf.New(csrf.Config{Key: newKey, PreviousKeys: [][]byte{[]byte("too short")}})
+	fmt.Println(err)
+	// Output:
+	// old cookie accepted: 200
+	// re-signed: true
+	// open page's token with the new cookie: 200
+	// new cookie after the rotation: 200
+	// old cookie after the rotation: 403
+	// csrf: PreviousKeys[0] is 9 bytes: a previous key must be a whole former Key (at least 32 bytes); remove the entry or fix its value
+}

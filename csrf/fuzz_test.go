@@ -54,13 +54,17 @@ func FuzzUnmaskToken(f *testing.F) {
 }
 
 // FuzzDecodeCookie: arbitrary cookie and session values never panic and
-// never verify unless they were produced by the signer.
+// never verify unless they were produced by the signer; a signer rotating
+// from that key to another (Config.PreviousKeys) accepts exactly the
+// cookies either key produced, reporting stale those of the old key.
 func FuzzDecodeCookie(f *testing.F) {
 	sg := newCookieSigner(testKey)
+	rot := newCookieSigner(bytes.Repeat([]byte("n"), 32), testKey)
 	var secret [secretLen]byte
 	f.Add(sg.encode(&secret, ""), "")
 	f.Add(sg.encode(&secret, "sid"), "sid")
 	f.Add(sg.encode(&secret, "sid"), "other")
+	f.Add(rot.encode(&secret, "sid"), "sid")
 	f.Add(strings.Repeat("A", cookieValueLen), "")
 	f.Add("", strings.Repeat("s", 5000))
 	f.Fuzz(func(t *testing.T, value, session string) {
@@ -68,6 +72,17 @@ func FuzzDecodeCookie(f *testing.F) {
 		if sg.decode(&got, value, session) {
 			if sg.encode(&got, session) != value {
 				t.Fatalf("verified a cookie the signer did not produce: %q", value)
+			}
+		}
+		for range 2 { // the second call may hit the verified-cookie cache
+			ok, stale := rot.verify(&got, value, session)
+			switch {
+			case !ok && stale:
+				t.Fatal("stale without ok")
+			case ok && stale && sg.encode(&got, session) != value:
+				t.Fatalf("stale cookie not produced by the previous key: %q", value)
+			case ok && !stale && rot.encode(&got, session) != value:
+				t.Fatalf("verified a cookie the current key did not produce: %q", value)
 			}
 		}
 	})

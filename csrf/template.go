@@ -14,7 +14,8 @@ import (
 // different string (a new one-time-pad mask, against BREACH) and all of
 // them verify until the secret is rotated. Rendering a token makes the
 // response carry Vary: Cookie and, when the client has no valid csrf cookie
-// yet, the Set-Cookie.
+// yet or its cookie was signed with one of Config.PreviousKeys, the
+// Set-Cookie.
 //
 // Token returns "" when r did not pass through a Full-mode Protector, on a
 // rejected request whose client has no secret, and when the secret store

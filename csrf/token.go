@@ -146,22 +146,28 @@ func formSecret(dst, secret *[secretLen]byte, method, path string) {
 	m.Sum(dst[:0])
 }
 
-// macer is a pooled HMAC-SHA256 keyed with Config.Key, with scratch space so
-// signing a cookie does not allocate.
+// macer is a pooled HMAC-SHA256 keyed with Config.Key (or one of
+// Config.PreviousKeys), with scratch space so signing a cookie does not
+// allocate.
 type macer struct {
 	h   hash.Hash
 	buf [256]byte
 	sum [sha256.Size]byte
 }
 
-// cookieSigner signs and verifies csrf cookies. Verifying a cookie the
-// signer has recently verified (same value, same session) skips the HMAC:
-// a small cache, indexed by a keyed hash of the value, remembers the secret
-// of the last verified cookie per slot. Entries are stored only after a
-// successful verification and compared in constant time, so the cache
-// accepts exactly what verification accepts.
+// cookieSigner signs csrf cookies with the current key and verifies them
+// with the current key or, failing that, each previous key in order.
+// Verifying a cookie the signer has recently verified with the current key
+// (same value, same session) skips the HMAC: a small cache, indexed by a
+// keyed hash of the value, remembers the secret of the last verified cookie
+// per slot. Entries are stored only after a successful verification with
+// the current key and compared in constant time, so the cache accepts
+// exactly what verification with the current key accepts; a cookie that
+// verified only with a previous key is never cached, so it is reported
+// stale (and re-signed) every time.
 type cookieSigner struct {
-	pool  sync.Pool
+	pool  sync.Pool   // macers keyed with the current key
+	prev  []sync.Pool // macers keyed with each previous key, in order
 	seed  maphash.Seed
 	cache [verifiedSlots]atomic.Pointer[verifiedCookie]
 }
@@ -174,25 +180,44 @@ const (
 	maxCachedSession = 512
 )
 
-// verifiedCookie is a cookie value that verified for session, and the
-// secret it carries. It is immutable once stored.
+// verifiedCookie is a cookie value that verified with the current key for
+// session, and the secret it carries. It is immutable once stored.
 type verifiedCookie struct {
 	value, session string
 	secret         [secretLen]byte
 }
 
-func newCookieSigner(key []byte) *cookieSigner {
-	k := append([]byte(nil), key...)
+// newCookieSigner returns a signer that signs with key and also accepts
+// cookies signed with any of previous. The keys are copied.
+func newCookieSigner(key []byte, previous ...[]byte) *cookieSigner {
 	c := &cookieSigner{seed: maphash.MakeSeed()}
-	c.pool.New = func() any { return &macer{h: hmac.New(sha256.New, k)} }
+	setKey(&c.pool, key)
+	if len(previous) > 0 {
+		c.prev = make([]sync.Pool, len(previous))
+		for i, k := range previous {
+			setKey(&c.prev[i], k)
+		}
+	}
 	return c
 }
 
+// setKey makes pool hand out macers keyed with a copy of key.
+func setKey(pool *sync.Pool, key []byte) {
+	k := append([]byte(nil), key...)
+	pool.New = func() any { return &macer{h: hmac.New(sha256.New, k)} }
+}
+
 // mac computes HMAC(key, label || secret || len(session) || session) into
-// out. Binding the session value means a cookie planted by a sibling
-// subdomain, or moved from another session, does not verify.
+// out with the current key. Binding the session value means a cookie
+// planted by a sibling subdomain, or moved from another session, does not
+// verify.
 func (c *cookieSigner) mac(out *[sha256.Size]byte, secret *[secretLen]byte, session string) {
-	m := c.pool.Get().(*macer)
+	macWith(&c.pool, out, secret, session)
+}
+
+// macWith is mac with the key of pool's macers.
+func macWith(pool *sync.Pool, out *[sha256.Size]byte, secret *[secretLen]byte, session string) {
+	m := pool.Get().(*macer)
 	m.h.Reset()
 	n := copy(m.buf[:], cookieLabel)
 	n += copy(m.buf[n:], secret[:])
@@ -206,7 +231,7 @@ func (c *cookieSigner) mac(out *[sha256.Size]byte, secret *[secretLen]byte, sess
 	}
 	m.h.Sum(m.sum[:0])
 	*out = m.sum
-	c.pool.Put(m)
+	pool.Put(m)
 }
 
 // encodeCookie returns base64url(secret || mac).
@@ -221,33 +246,58 @@ func (c *cookieSigner) encode(secret *[secretLen]byte, session string) string {
 	return string(out[:])
 }
 
-// decode verifies a cookie value and writes its secret to dst.
+// decode verifies a cookie value with any key and writes its secret to dst.
 func (c *cookieSigner) decode(dst *[secretLen]byte, value, session string) bool {
+	ok, _ := c.verify(dst, value, session)
+	return ok
+}
+
+// verify verifies a cookie value and writes its secret to dst. stale
+// reports that the value verified only with a previous key, so it should be
+// re-signed with the current key. Each MAC is compared in constant time.
+func (c *cookieSigner) verify(dst *[secretLen]byte, value, session string) (ok, stale bool) {
 	if len(value) != cookieValueLen || len(session) > maxSessionLen {
-		return false
+		return false, false
 	}
 	slot := &c.cache[maphash.String(c.seed, value)%verifiedSlots]
 	if e := slot.Load(); e != nil && len(e.session) == len(session) &&
 		equalCT(e.value, value)&equalCT(e.session, session) == 1 {
 		*dst = e.secret
-		return true
+		return true, false
 	}
 	var raw [cookieRawLen]byte
 	if !decodeB64(raw[:], value) {
-		return false
+		return false, false
 	}
 	var secret [secretLen]byte
 	copy(secret[:], raw[:secretLen])
 	var sum [sha256.Size]byte
 	c.mac(&sum, &secret, session)
 	if !hmac.Equal(sum[:], raw[secretLen:]) {
-		return false
+		ok := len(c.prev) > 0 && c.verifyPrevious(dst, &secret, raw[secretLen:], session)
+		return ok, ok
 	}
 	if len(session) <= maxCachedSession {
 		slot.Store(&verifiedCookie{value: strings.Clone(value), session: strings.Clone(session), secret: secret})
 	}
 	*dst = secret
-	return true
+	return true, false
+}
+
+// verifyPrevious checks mac against each previous key. A match is not
+// cached: the cache holds only cookies signed with the current key, so a
+// previous-key cookie is reported stale on every request until it is
+// re-signed.
+func (c *cookieSigner) verifyPrevious(dst, secret *[secretLen]byte, mac []byte, session string) bool {
+	var sum [sha256.Size]byte
+	for i := range c.prev {
+		macWith(&c.prev[i], &sum, secret, session)
+		if hmac.Equal(sum[:], mac) {
+			*dst = *secret
+			return true
+		}
+	}
+	return false
 }
 
 // equalCT returns 1 when a and b, of equal length, are equal, and 0
