@@ -11,6 +11,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/bulwark-go/bulwark/internal/header"
 )
 
 // modified reports whether this request changed anything that must be
@@ -36,7 +38,7 @@ func (st *reqState) commit(hdr http.Header, headersSent bool) {
 		return // never write over data we failed to read
 	}
 	if st.loaded && !headersSent {
-		varyCookie(hdr) // the handler used the session: the response depends on the cookie
+		header.AddVary(hdr, "Cookie") // the handler used the session: the response depends on the cookie
 	}
 	if !st.loaded {
 		if st.destroyed && !headersSent {

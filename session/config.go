@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/bulwark-go/bulwark/internal/header"
 )
 
 // Defaults for the zero values of Config.
@@ -102,13 +103,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.CookieName == "" {
 		cfg.CookieName = DefaultCookieName
 	}
-	if !validCookieName(cfg.CookieName) {
-		return cfg, fmt.Errorf("session: cookie name %q: use only letters, digits and !#$%%&'*+-.^_`|~", cfg.CookieName)
-	}
-	for _, prefix := range []string{"__host-", "__secure-"} {
-		if strings.HasPrefix(strings.ToLower(cfg.CookieName), prefix) {
-			return cfg, fmt.Errorf("session: cookie name %q: leave out the prefix; __Host- is added when the cookie is Secure", cfg.CookieName)
-		}
+	if err := header.CheckCookieName(cfg.CookieName); err != nil {
+		return cfg, fmt.Errorf("session: cookie name %q: %w", cfg.CookieName, err)
 	}
 	switch {
 	case cfg.Lifetime < 0:
@@ -148,20 +144,6 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Now = time.Now
 	}
 	return cfg, nil
-}
-
-// validCookieName reports whether name is an RFC 6265 token.
-func validCookieName(name string) bool {
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return name != ""
 }
 
 const unavailablePage = `<!doctype html>

@@ -31,14 +31,6 @@ func IsHTTPS(r *http.Request, trustProxy bool) bool {
 	return false
 }
 
-// Name returns "https" or "http" for r, as IsHTTPS decides.
-func Name(r *http.Request, trustProxy bool) string {
-	if IsHTTPS(r, trustProxy) {
-		return "https"
-	}
-	return "http"
-}
-
 // forwardedProto returns the proto parameter of the last element of the
 // Forwarded header, the one the nearest proxy appended.
 func forwardedProto(h http.Header) (string, bool) {

@@ -44,13 +44,6 @@ func TestIsHTTPS(t *testing.T) {
 			if got := IsHTTPS(r, c.trust); got != c.want {
 				t.Fatalf("IsHTTPS = %v, want %v", got, c.want)
 			}
-			wantName := "http"
-			if c.want {
-				wantName = "https"
-			}
-			if got := Name(r, c.trust); got != wantName {
-				t.Fatalf("Name = %q, want %q", got, wantName)
-			}
 		})
 	}
 }
