@@ -230,7 +230,7 @@ func TestBehaviour(t *testing.T) {
 				var secret [secretLen]byte
 				dec := strings.Split(cookie, "=")[1]
 				var raw [cookieRawLen]byte
-				decodeB64(raw[:], dec)
+				decodeBase64(raw[:], dec)
 				copy(secret[:], raw[:secretLen])
 				var fs [secretLen]byte
 				formSecret(&fs, &secret, "POST", "/b")

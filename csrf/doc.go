@@ -113,9 +113,14 @@
 //
 // # Session renewal
 //
-// Call Rotate at login, logout and privilege changes. With SessionCookie,
-// renewing the session ID (as a login must) invalidates the csrf cookie's
-// binding: the next page that renders a token issues a new cookie bound to
+// Call Rotate at login, logout and privilege changes (it fails with
+// ErrRejected inside a FailureHandler: a refused request never changes the
+// secret). Middleware that must know whether a Protector is in front, as
+// auth's login and logout handlers do, asks Protected, which renders no
+// token and leaves the response alone.
+//
+// With SessionCookie, renewing the session ID (as a login must) invalidates
+// the csrf cookie's binding: the next page that renders a token issues a new cookie bound to
 // the new session, and an unsafe request sent before that page is rejected
 // with ErrBadCookie. If the session library has already put its new cookie
 // in the response headers when the csrf cookie is written, the new value is

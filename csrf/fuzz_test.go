@@ -9,8 +9,10 @@ import (
 	"testing"
 )
 
-// FuzzUnmaskToken: the allocation-free decoder agrees with the standard
-// library's strict decoder, never panics, and a masked token round-trips.
+// FuzzUnmaskToken: string and []byte tokens decode alike, exactly the
+// tokens encoding/base64's strict decoder accepts as 64 bytes are accepted
+// ('\r' and '\n', which it skips, are refused), never a panic, and a
+// masked token round-trips.
 func FuzzUnmaskToken(f *testing.F) {
 	var secret [secretLen]byte
 	copy(secret[:], "0123456789abcdef0123456789abcdef")
@@ -69,12 +71,12 @@ func FuzzDecodeCookie(f *testing.F) {
 	f.Add("", strings.Repeat("s", 5000))
 	f.Fuzz(func(t *testing.T, value, session string) {
 		var got [secretLen]byte
-		if sg.decode(&got, value, session) {
+		if ok, _ := sg.verify(&got, value, session); ok {
 			if sg.encode(&got, session) != value {
 				t.Fatalf("verified a cookie the signer did not produce: %q", value)
 			}
 		}
-		for range 2 { // the second call may hit the verified-cookie cache
+		for range 2 { // verifying twice decides alike
 			ok, stale := rot.verify(&got, value, session)
 			switch {
 			case !ok && stale:
@@ -209,82 +211,6 @@ func FuzzForEachCookie(f *testing.F) {
 		c, err := r.Cookie("session")
 		if (err == nil) != found || (found && c.Value != got) {
 			t.Fatalf("forEachCookie found %v %q; net/http found %v", found, got, c)
-		}
-	})
-}
-
-// FuzzSelfOrigin: the Origin fast path (a string compare against the Host
-// header) accepts a request only when the full path would: the Origin
-// parses, the Host is a valid authority, and the two origins are equal. So
-// checkOrigin decides the same with or without the fast path.
-func FuzzSelfOrigin(f *testing.F) {
-	for _, s := range [][2]string{{"https://example.com", "example.com"}, {"http://localhost:8000", "localhost:8000"},
-		{"https://example.com:443", "example.com:443"}, {"http://[::1]:80", "[::1]:80"}, {"https://a/b", "a/b"},
-		{"https://a?", "a?"}, {"https://a#", "a#"}, {"http://", ""}, {"https://a:99999", "a:99999"},
-		{"https://a@b", "a@b"}, {"https://[::1", "[::1"}, {"https://EXAMPLE.com", "EXAMPLE.com"}, {"https://a:", "a:"}} {
-		f.Add(s[0], s[1], strings.HasPrefix(s[0], "https"))
-	}
-	f.Fuzz(func(t *testing.T, origin, host string, secure bool) {
-		checkSelfOrigin(t, origin, host, secure)
-		// The fuzzer seldom makes the two agree by chance: also try the
-		// Origin the fast path looks for.
-		prefix := "http://"
-		if secure {
-			prefix = "https://"
-		}
-		checkSelfOrigin(t, prefix+host, host, secure)
-	})
-}
-
-func checkSelfOrigin(t *testing.T, origin, host string, secure bool) {
-	t.Helper()
-	if !isSelfOrigin(origin, host, secure) {
-		return
-	}
-	o, ok := parseOrigin(origin)
-	if !ok {
-		t.Fatalf("fast path accepted Origin %q (Host %q) that parseOrigin rejects", origin, host)
-	}
-	self, ok := requestOrigin(&http.Request{Host: host}, secure)
-	if !ok || !self.equal(o) {
-		t.Fatalf("fast path accepted Origin %q for Host %q; full path: host ok %v, equal %v", origin, host, ok, self.equal(o))
-	}
-	// And the whole layer agrees, with and without a benign Sec-Fetch-Site.
-	p := &Protector{}
-	for _, sfs := range []string{"", "same-origin", "none"} {
-		r := &http.Request{Host: host, Header: http.Header{"Origin": {origin}}}
-		if sfs != "" {
-			r.Header.Set("Sec-Fetch-Site", sfs)
-		}
-		if err := p.checkOrigin(r, secure); err != nil {
-			t.Fatalf("Origin %q Host %q Sec-Fetch-Site %q: %v", origin, host, sfs, err)
-		}
-	}
-}
-
-// FuzzDecodeB64: the generic decoder (every output length, not only the
-// 64 bytes tokens and cookies use) is exactly as strict as encoding/base64's
-// RawURLEncoding.Strict, except that it also refuses the '\r' and '\n' the
-// standard decoder skips; string and []byte inputs decide alike.
-func FuzzDecodeB64(f *testing.F) {
-	for _, s := range []string{"", "AA", "AB", "AAA", "AAB", "AAAA", "AA==", "A+/A", "AA\nA", "AAAAA",
-		"_-_-", "QUJD", "QUI", "QUJ", "QR", strings.Repeat("A", 86), strings.Repeat("A", 85) + "B"} {
-		f.Add(s, uint8(len(s)*6/8))
-	}
-	f.Fuzz(func(t *testing.T, s string, n uint8) {
-		dst := make([]byte, int(n)%80)
-		ok := decodeB64(dst, s)
-		dst2 := make([]byte, len(dst))
-		if okBytes := decodeB64(dst2, []byte(s)); okBytes != ok || (ok && !bytes.Equal(dst, dst2)) {
-			t.Fatalf("string and []byte decoders disagree on %q", s)
-		}
-		raw, err := b64.Strict().DecodeString(s)
-		std := err == nil && len(raw) == len(dst) && !strings.ContainsAny(s, "\r\n")
-		if ok != std {
-			t.Fatalf("decodeB64 into %d bytes says %v, encoding/base64 strict says %v (err %v) for %q", len(dst), ok, std, err, s)
-		}
-		if ok && !bytes.Equal(dst, raw) {
-			t.Fatalf("decodeB64 decoded %q to %x, want %x", s, dst, raw)
 		}
 	})
 }

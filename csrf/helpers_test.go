@@ -216,3 +216,16 @@ func (hs *harness) expect(t *testing.T, w *httptest.ResponseRecorder, want error
 }
 
 func sprintf(f string, a ...any) string { return fmt.Sprintf(f, a...) }
+
+// mintCookie returns a valid csrf cookie value from p.
+func mintCookie(t *testing.T, p *Protector) string {
+	t.Helper()
+	w := serve(p, renderToken, newRequest("GET", "http://example.com/", nil))
+	for _, c := range w.Result().Cookies() {
+		if c.Name == "csrf" {
+			return c.Value
+		}
+	}
+	t.Fatal("no csrf cookie issued")
+	return ""
+}

@@ -1,73 +1,12 @@
-// template.go holds what pages use to carry the token: Token, the HTML
-// helpers and the template.FuncMap.
+// template.go holds what pages use to carry the token: the HTML helpers
+// around Token and FormToken, and the template.FuncMap.
 
 package csrf
 
 import (
 	"html/template"
 	"net/http"
-	"net/url"
-	"strings"
 )
-
-// Token returns a fresh masked token for r's client: each call returns a
-// different string (a new one-time-pad mask, against BREACH) and all of
-// them verify until the secret is rotated. Rendering a token makes the
-// response carry Vary: Cookie and, when the client has no valid csrf cookie
-// yet or its cookie was signed with one of Config.PreviousKeys, the
-// Set-Cookie.
-//
-// Token returns "" when r did not pass through a Full-mode Protector, on a
-// rejected request whose client has no secret, and when the secret store
-// fails.
-func Token(r *http.Request) string {
-	st := fromContext(r)
-	if st == nil || st.p.mode != Full {
-		return ""
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if !st.ensureSecret() {
-		return ""
-	}
-	st.rendered = true
-	return maskToken(&st.secret)
-}
-
-// FormToken returns a token for one form: with Config.PerFormTokens it is
-// bound to method and the path of action (resolved against the request URL
-// the Protector saw; "" means that URL's own path), and is accepted only on a request with that method
-// and path. Without PerFormTokens it is Token(r).
-func FormToken(r *http.Request, method, action string) string {
-	st := fromContext(r)
-	if st == nil || st.p.mode != Full {
-		return ""
-	}
-	if !st.p.perForm {
-		return Token(r)
-	}
-	// The browser resolves the action against the page's URL, which is
-	// the URL the Protector saw (a handler may see a rewritten one, as
-	// behind http.StripPrefix), and the Protector checks that path.
-	base := st.req.URL
-	path := base.Path
-	if action != "" {
-		u, err := url.Parse(action)
-		if err != nil {
-			return ""
-		}
-		path = base.ResolveReference(u).Path
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if !st.ensureSecret() {
-		return ""
-	}
-	st.rendered = true
-	var fs [secretLen]byte
-	formSecret(&fs, &st.secret, strings.ToUpper(method), path)
-	return maskToken(&fs)
-}
 
 // TemplateField returns the hidden input carrying Token(r), for a form:
 //
@@ -132,38 +71,4 @@ func FuncMap() template.FuncMap {
 		"csrfFormField": FormField,
 		"csrfHxHeaders": HXHeaders,
 	}
-}
-
-// Rotate gives r's client a new secret now (call it at login, logout and
-// privilege changes, before writing the response): tokens rendered before
-// stop working, and later Token(r) calls in this request use the new
-// secret. In cookie mode the new signed cookie is sent with this response;
-// with Config.Secrets the secret is saved with SaveSecret.
-//
-// It returns ErrNoProtector when r did not pass through a Full-mode
-// Protector and ErrHeadersWritten when the response has already started.
-func Rotate(w http.ResponseWriter, r *http.Request) error {
-	st := fromContext(r)
-	if st == nil || st.p.mode != Full {
-		return ErrNoProtector
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.headerDone || st.rejected {
-		return ErrHeadersWritten
-	}
-	newSecret(&st.secret)
-	st.haveSecret = false
-	if st.p.secrets != nil {
-		if err := st.p.secrets.SaveSecret(w, st.req, append([]byte(nil), st.secret[:]...)); err != nil {
-			return err
-		}
-	} else {
-		st.issueCookie = true
-		st.rotated = true
-	}
-	st.haveSecret = true
-	st.noSecret = nil
-	st.storeFailed = false
-	return nil
 }

@@ -166,3 +166,31 @@ func TestTemplateFieldShape(t *testing.T) {
 		}
 	}, newRequest("GET", "http://example.com/", nil))
 }
+
+// A per-form token rendered with an empty (or relative) action is bound to
+// the path the browser will post to — the URL the Protector saw — even
+// when a handler inside it sees a rewritten path (http.StripPrefix).
+func TestFormTokenResolvesAgainstProtectedURL(t *testing.T) {
+	p := mustNew(t, Config{Key: testKey, PerFormTokens: true, Logger: quietLogger()})
+	inner := http.NewServeMux()
+	inner.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, FormToken(r, "POST", "")+" "+FormToken(r, "POST", "save"))
+	})
+	inner.HandleFunc("POST /", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	h := p.Handler(http.StripPrefix("/app", inner))
+
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, newRequest("GET", "http://example.com/app/form", nil))
+	cookie := w.Result().Cookies()[0]
+	toks := strings.Fields(w.Body.String())
+	for i, path := range []string{"/app/form", "/app/save"} {
+		r := newRequest("POST", "http://example.com"+path, nil)
+		r.Header.Set("Cookie", cookie.Name+"="+cookie.Value)
+		r.Header.Set(DefaultHeaderName, toks[i])
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			t.Fatalf("POST %s with its per-form token: status %d", path, w.Code)
+		}
+	}
+}

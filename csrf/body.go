@@ -1,0 +1,223 @@
+// body.go holds what the token layer reads from the body: the token field
+// of an urlencoded or multipart form, within Config.MaxBodyBytes, and the
+// form handed on to the handler, whose body stays readable from the start.
+
+package csrf
+
+import (
+	"bytes"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// maxFormSize is net/http's limit for an urlencoded body that ParseForm
+// reads; larger bodies are left for the handler's own ParseForm to refuse.
+const maxFormSize = 10 << 20
+
+// mediaType returns the media type of r's Content-Type, without parameters.
+func mediaType(r *http.Request) string {
+	ct := ""
+	if v := r.Header["Content-Type"]; len(v) > 0 {
+		ct = v[0]
+	}
+	ct, _, _ = strings.Cut(ct, ";")
+	return strings.TrimSpace(ct)
+}
+
+// urlencodedToken reads the body and returns its token field, unescaped.
+// The body read is kept in st.form for handOverForm.
+func (p *Protector) urlencodedToken(r *http.Request, st *state) (string, error) {
+	body, err := p.readBody(r, st)
+	if err != nil {
+		return "", err
+	}
+	v, ok := formValue(body, p.fieldName)
+	if !ok || len(v) == 0 {
+		return "", ErrNoToken
+	}
+	st.form = body
+	if bytes.IndexByte(v, '%') < 0 && bytes.IndexByte(v, '+') < 0 {
+		return string(v), nil
+	}
+	if len(v) > 3*tokenLen {
+		return "", ErrBadToken
+	}
+	s, err := url.QueryUnescape(string(v))
+	if err != nil {
+		return "", ErrBadToken
+	}
+	return s, nil
+}
+
+// formValue returns the raw (still escaped) value of the first name=value
+// pair called name in an urlencoded body.
+func formValue(body []byte, name string) ([]byte, bool) {
+	for len(body) > 0 {
+		var pair []byte
+		pair, body, _ = bytes.Cut(body, []byte{'&'})
+		k, v, _ := bytes.Cut(pair, []byte{'='})
+		if string(k) == name {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// readBody reads an urlencoded body (at most MaxBodyBytes) and puts a
+// replay of it back in r.Body, so the handler's ParseForm sees it intact.
+// In ReportOnly mode a body it could not read completely is given back to
+// the handler as it was: the bytes read so far, then the rest.
+func (p *Protector) readBody(r *http.Request, st *state) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	body, err := p.readAll(r)
+	if err != nil {
+		if p.reportOnly {
+			r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+		}
+		return nil, err
+	}
+	st.body.Reader.Reset(body)
+	st.body.orig = r.Body
+	r.Body = &st.body
+	return body, nil
+}
+
+// readAll reads the body: exactly its Content-Length when it declares one,
+// else at most MaxBodyBytes. Memory follows the bytes that arrive, not the
+// length a client declares. On error it returns what it read.
+func (p *Protector) readAll(r *http.Request) ([]byte, error) {
+	n := r.ContentLength
+	if n > p.maxBody {
+		return nil, ErrBodyTooLarge
+	}
+	if n < 0 {
+		n = min(p.maxBody, math.MaxInt64-1) + 1
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, n))
+	switch {
+	case err != nil:
+		return body, ErrBadBody
+	case r.ContentLength < 0 && int64(len(body)) > p.maxBody:
+		return body, ErrBodyTooLarge
+	case r.ContentLength >= 0 && int64(len(body)) != r.ContentLength:
+		return body, ErrBadBody
+	}
+	return body, nil
+}
+
+// handOverForm spares the handler a second read and parse of an urlencoded
+// body the token layer read: ParseForm and FormValue use r.PostForm as it
+// is when it is set, and this is what net/http's own parse of the body
+// would produce. It does nothing where ParseForm would not parse the body
+// (see parsesBody).
+func handOverForm(r *http.Request, body []byte) {
+	if body == nil || len(body) > maxFormSize || !parsesBody(r) {
+		return
+	}
+	if vals, err := url.ParseQuery(string(body)); err == nil {
+		r.PostForm = vals
+	}
+}
+
+// parsesBody reports whether net/http's ParseForm would parse r's body as
+// an urlencoded form without error: only for POST, PUT and PATCH (spelled
+// exactly so), and only when mime.ParseMediaType accepts the Content-Type
+// (the token layer has already found its media type to be urlencoded). A
+// type without parameters needs no further parsing; one with parameters is
+// parsed as net/http does, since a duplicate or malformed parameter makes
+// ParseForm skip the body or return an error.
+func parsesBody(r *http.Request) bool {
+	if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
+		return false
+	}
+	v := r.Header["Content-Type"]
+	if len(v) == 0 {
+		return false
+	}
+	ct := v[0]
+	if strings.IndexByte(ct, ';') < 0 {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/x-www-form-urlencoded"
+}
+
+// multipartToken parses a multipart body (at most MaxBodyBytes, files
+// beyond 32 MiB of memory spilled to disk by net/http) and returns its
+// token field. The handler gets the parsed form in r.MultipartForm.
+func (p *Protector) multipartToken(r *http.Request) (string, error) {
+	if r.ContentLength > p.maxBody {
+		return "", ErrBodyTooLarge
+	}
+	orig := r.Body
+	if orig == nil {
+		orig = http.NoBody
+	}
+	lr := &limitReader{r: orig, n: p.maxBody}
+	var src io.Reader = lr
+	var seen *bytes.Buffer
+	if p.reportOnly {
+		// The request goes on to the handler whatever we find, so keep
+		// what we read to give it back if parsing stops early.
+		seen = new(bytes.Buffer)
+		src = io.TeeReader(lr, seen)
+	}
+	r.Body = readCloser{src, orig}
+	if err := r.ParseMultipartForm(min(p.maxBody, 32<<20)); err != nil {
+		if seen != nil {
+			r.Form, r.PostForm, r.MultipartForm = nil, nil, nil
+			r.Body = readCloser{io.MultiReader(bytes.NewReader(seen.Bytes()), orig), orig}
+		}
+		if lr.over {
+			return "", ErrBodyTooLarge
+		}
+		return "", ErrBadBody
+	}
+	if v := r.PostForm[p.fieldName]; len(v) > 0 && v[0] != "" {
+		return v[0], nil
+	}
+	return "", ErrNoToken
+}
+
+// limitReader reads at most n bytes from r and then fails with
+// ErrBodyTooLarge, recording that it did.
+type limitReader struct {
+	r    io.Reader
+	n    int64
+	over bool
+}
+
+func (l *limitReader) Read(b []byte) (int, error) {
+	if l.over {
+		return 0, ErrBodyTooLarge
+	}
+	if l.n < int64(len(b)) {
+		b = b[:l.n+1]
+	}
+	n, err := l.r.Read(b)
+	if l.n -= int64(n); l.n < 0 {
+		l.over = true
+		return n, ErrBodyTooLarge
+	}
+	return n, err
+}
+
+// readCloser joins a reader with the original body's Close.
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// replayBody gives the handler back the form body the Protector read.
+type replayBody struct {
+	bytes.Reader
+	orig io.Closer
+}
+
+func (b *replayBody) Close() error { return b.orig.Close() }

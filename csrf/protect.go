@@ -1,0 +1,103 @@
+// protect.go holds the middleware: Handler, and the request check, which
+// calls the layers top-down in the order they are enforced.
+
+package csrf
+
+import (
+	"net/http"
+
+	"github.com/bulwark-go/bulwark/internal/scheme"
+)
+
+// Handler returns next protected by p. Safe methods (GET, HEAD, OPTIONS,
+// TRACE) always pass; every other method is checked in this order, the
+// first failure rejecting the request:
+//
+//  1. Exemptions: Exempt-wrapped handlers and Config.ExemptPaths.
+//  2. Fetch Metadata: Sec-Fetch-Site cross-site or same-site is rejected
+//     unless the Origin is trusted; same-origin and none pass this layer.
+//  3. Origin, when present (including "null"): it must be the request's own
+//     origin (scheme, host and port) or a trusted origin.
+//  4. Referer, when Origin is absent and the request is HTTPS (in Tokenless
+//     mode: whenever Origin is absent and Referer present): present,
+//     well-formed, https, and same-origin or trusted.
+//  5. Token (Full mode): the masked token from the header or form field
+//     must unmask to the client's secret.
+func (p *Protector) Handler(next http.Handler) http.Handler {
+	if p.mode == Tokenless {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p.serveTokenless(w, r, next)
+		})
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.serveFull(w, r, next)
+	})
+}
+
+// serveTokenless runs layers 1 to 4. It adds nothing to the request.
+func (p *Protector) serveTokenless(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if p.mustCheck(r, next) {
+		if err := p.checkOrigins(r, scheme.IsHTTPS(r, p.trustProxy)); err != nil && p.refuse(w, r, nil, err) {
+			return
+		}
+	}
+	next.ServeHTTP(w, r)
+}
+
+// serveFull runs layers 1 to 5, then serves the request with the state
+// that lets the handler render tokens.
+func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	secure := scheme.IsHTTPS(r, p.trustProxy)
+	check := p.mustCheck(r, next)
+	var err error
+	if check {
+		// The origin layers need no request state, so a request they
+		// reject never costs one.
+		if err = p.checkOrigins(r, secure); err != nil && p.refuse(w, r, nil, err) {
+			return
+		}
+	}
+	st := p.newState(w, r, secure)
+	if check && err == nil {
+		err = p.checkToken(st.req, st)
+		if form := st.req.MultipartForm; form != nil {
+			// net/http removes the temporary files of the request it
+			// created, not of the copy the handler gets.
+			defer form.RemoveAll()
+		}
+		if err != nil && p.refuse(w, st.req, st, err) {
+			return
+		}
+	}
+	st.serve(next)
+}
+
+// mustCheck reports whether r goes through the layers: its method is not
+// safe, and it is not exempt (layer 1). Exemption is decided here, before
+// any other layer, because the token layer consumes a multipart body: an
+// exempt handler (a webhook, a streaming upload) must get it untouched.
+func (p *Protector) mustCheck(r *http.Request, next http.Handler) bool {
+	return !safeMethod(r.Method) && !p.isExempt(r, next)
+}
+
+// checkOrigins runs layers 2 to 4, which judge where the request came from,
+// and returns the first reason to refuse it.
+func (p *Protector) checkOrigins(r *http.Request, secure bool) error {
+	if err := p.checkFetchMetadata(r); err != nil {
+		return err
+	}
+	if err := p.checkOrigin(r, secure); err != nil {
+		return err
+	}
+	return p.checkReferer(r, secure)
+}
+
+// safeMethod reports whether m is GET, HEAD, OPTIONS or TRACE, which must
+// not change state and are never checked.
+func safeMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,70 @@
+// referer.go holds layer 4, the Referer check for requests without an
+// Origin header, and the Referer parser.
+
+package csrf
+
+import (
+	"net/http"
+	"strings"
+)
+
+// maxRefererLen bounds the Referer: a longer one is malformed.
+const maxRefererLen = 4096
+
+// checkReferer is layer 4, which applies only when the request has no
+// Origin header. Over HTTPS the Referer must be present, well-formed, https
+// and same-origin or trusted (Django's rules). Plain-HTTP requests pass on
+// to the token in Full mode, so http://localhost works without
+// configuration; in Tokenless mode a present Referer is always checked,
+// since it is the only evidence left.
+func (p *Protector) checkReferer(r *http.Request, secure bool) error {
+	ref := r.Header["Referer"]
+	switch {
+	case len(r.Header["Origin"]) > 0:
+		return nil // the Origin layer has decided
+	case !secure && (p.mode == Full || len(ref) == 0):
+		return nil
+	case len(ref) == 0:
+		return ErrNoReferer
+	case len(ref) > 1:
+		return ErrRepeatedHeader
+	}
+	o, ok := parseReferer(ref[0])
+	switch {
+	case !ok:
+		return ErrBadReferer
+	case secure && !strings.EqualFold(o.scheme, "https"):
+		return ErrInsecureReferer
+	case !p.sameOrTrusted(r, o, secure):
+		return ErrRefererMismatch
+	}
+	return nil
+}
+
+// parseReferer parses an absolute URL and returns its origin.
+func parseReferer(s string) (origin, bool) {
+	if len(s) > maxRefererLen {
+		return origin{}, false
+	}
+	o, rest, ok := parseSchemeAuthority(s)
+	if !ok {
+		return origin{}, false
+	}
+	if rest != "" && rest[0] != '/' && rest[0] != '?' && rest[0] != '#' {
+		return origin{}, false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c <= ' ' || c == 0x7f {
+			return origin{}, false
+		}
+		if c == '%' && (i+2 >= len(rest) || !isHex(rest[i+1]) || !isHex(rest[i+2])) {
+			return origin{}, false
+		}
+	}
+	return o, true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}

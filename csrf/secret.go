@@ -1,0 +1,84 @@
+// secret.go holds the per-client secret's life in a request: loading it
+// from the secret store or the cookie, creating it when a token is first
+// rendered, and saving a new one.
+
+package csrf
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"net/http"
+)
+
+// secretLen is the size of a client's secret.
+const secretLen = 32
+
+// newSecret fills s from crypto/rand.
+func newSecret(s *[secretLen]byte) {
+	// crypto/rand.Read never returns an error since Go 1.24; it crashes the
+	// program instead of returning predictable bytes.
+	_, _ = rand.Read(s[:])
+}
+
+// loadSecret reads the client's secret, from Config.Secrets or the signed
+// cookie, into st; when there is none, st.secretErr says why.
+func (p *Protector) loadSecret(st *state) {
+	if p.secrets == nil {
+		p.loadCookieSecret(st)
+		return
+	}
+	sec, err := p.secrets.LoadSecret(st.req)
+	switch {
+	case err != nil:
+		p.logStoreFailure(st.req, err)
+		st.secretErr, st.storeFailed = ErrSecretStore, true
+	case len(sec) == secretLen:
+		copy(st.secret[:], sec)
+		st.haveSecret = true
+	default:
+		st.secretErr = ErrNoSecret
+	}
+}
+
+// ensureSecret makes sure st has a secret, creating one if needed. It
+// reports false when no usable secret can be had. st.mu is held.
+func (st *state) ensureSecret() bool {
+	if st.haveSecret {
+		return true
+	}
+	if st.rejected || st.storeFailed {
+		return false
+	}
+	newSecret(&st.secret)
+	if !st.saveSecret(&st.rw) {
+		return false
+	}
+	st.haveSecret, st.secretErr = true, nil
+	if st.headerDone && !st.lateWarned {
+		st.lateWarned = true
+		st.p.logger.LogAttrs(st.Context, slog.LevelWarn,
+			"csrf: a token was rendered after the response headers were sent, so the client cannot receive its secret; render the page into a buffer first",
+			slog.String("method", st.req.Method), slog.String("path", st.req.URL.Path))
+	}
+	return true
+}
+
+// saveSecret hands st's new secret to the secret store, or schedules the
+// cookie that carries it. It reports false when the store failed.
+func (st *state) saveSecret(w http.ResponseWriter) bool {
+	if st.p.secrets == nil {
+		st.issueCookie = true
+		return true
+	}
+	if err := st.p.secrets.SaveSecret(w, st.req, append([]byte(nil), st.secret[:]...)); err != nil {
+		st.p.logStoreFailure(st.req, err)
+		return false
+	}
+	return true
+}
+
+// logStoreFailure logs a fault of Config.Secrets.
+func (p *Protector) logStoreFailure(r *http.Request, err error) {
+	p.logger.LogAttrs(r.Context(), slog.LevelError, "csrf: secret store failed",
+		slog.String("error", err.Error()), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+}
