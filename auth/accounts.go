@@ -241,7 +241,10 @@ func (a *Accounts) List(ctx context.Context) ([]User, error) { return a.users.Li
 //
 // Authenticate does not throttle; the Authenticator's login handler does.
 func (a *Accounts) Authenticate(ctx context.Context, username, password string) (User, error) {
-	u, _, err := a.authenticate(ctx, username, password, gate{})
+	u, err := a.authenticate(ctx, username, password, gate{})
+	if errors.Is(err, ErrInvalidCredentials) {
+		return User{}, ErrInvalidCredentials // never say which of them was wrong
+	}
 	return u, err
 }
 
@@ -254,9 +257,18 @@ type gate struct {
 	after  func(ok bool)
 }
 
-// authenticate is Authenticate plus throttling hooks and the reason for a
-// failure, for logs only.
-func (a *Accounts) authenticate(ctx context.Context, username, password string, g gate) (User, string, error) {
+// Why credentials were refused, for the log only: each wraps
+// ErrInvalidCredentials, and a user only ever sees one generic message
+// (Authenticate returns ErrInvalidCredentials itself).
+var (
+	errUnknownUser     = fmt.Errorf("%w: unknown user", ErrInvalidCredentials)
+	errWrongPassword   = fmt.Errorf("%w: wrong password", ErrInvalidCredentials)
+	errAccountDisabled = fmt.Errorf("%w: account disabled", ErrInvalidCredentials)
+)
+
+// authenticate is Authenticate plus throttling hooks. A refusal is one of
+// the errors above, which say why.
+func (a *Accounts) authenticate(ctx context.Context, username, password string, g gate) (User, error) {
 	prepared, perr := preparePassword(password)
 	name, nerr := NormalizeUsername(username)
 	var u User
@@ -268,7 +280,7 @@ func (a *Accounts) authenticate(ctx context.Context, username, password string, 
 		case err == nil:
 			found = true
 		case !errors.Is(err, ErrUserNotFound):
-			return User{}, "", err
+			return User{}, err
 		}
 	}
 	h := a.dummy
@@ -281,39 +293,39 @@ func (a *Accounts) authenticate(ctx context.Context, username, password string, 
 		}
 	}
 	if err := a.acquire(ctx); err != nil {
-		return User{}, "", err
+		return User{}, err
 	}
 	if g.before != nil {
 		if err := g.before(); err != nil {
 			a.release()
-			return User{}, "throttled", err
+			return User{}, err
 		}
 	}
 	// An empty, too long or invalid password is not hashed for anyone, so
 	// that path takes the same (short) time for known and unknown users.
 	match := perr == nil && h.matches(prepared)
-	reason := ""
+	var refused error
 	switch {
 	case perr != nil:
-		reason = "bad_password"
+		refused = errWrongPassword
 	case !found:
-		reason = "unknown_user"
+		refused = errUnknownUser
 	case !hashOK || !match:
-		reason = "bad_password"
+		refused = errWrongPassword
 	case u.Disabled:
-		reason = "disabled"
+		refused = errAccountDisabled
 	}
 	if g.after != nil {
-		g.after(reason == "")
+		g.after(refused == nil)
 	}
 	a.release()
-	if reason != "" {
-		return User{}, reason, ErrInvalidCredentials
+	if refused != nil {
+		return User{}, refused
 	}
 	if NeedsRehash(u.PasswordHash, a.params) {
 		a.rehash(ctx, &u, password)
 	}
-	return u, "", nil
+	return u, nil
 }
 
 // rehash upgrades u's hash after a successful login; failures are logged,

@@ -206,6 +206,13 @@ func CurrentUser(r *http.Request) (User, bool) {
 // errUnavailable marks a store fault while loading the user.
 var errUnavailable = errors.New("auth: user or session store unavailable")
 
+// Why a logged-in session was ended, for the log.
+var (
+	errUserDeleted     = errors.New("auth: the session's user was deleted")
+	errUserDisabled    = errors.New("auth: the session's user is disabled")
+	errPasswordChanged = errors.New("auth: the user's password changed since the session logged in")
+)
+
 // loadUser returns the session's user after checking that the account
 // still exists, is enabled and has the password the session was made with;
 // otherwise it destroys the session and returns ok=false.
@@ -222,22 +229,22 @@ func (a *Authenticator) loadUser(r *http.Request) (User, bool, error) {
 		return User{}, false, nil
 	}
 	u, err := a.accounts.users.GetByID(ctx, id)
-	reason := ""
+	var reason error
 	switch {
 	case errors.Is(err, ErrUserNotFound):
-		reason = "user_deleted"
+		reason = errUserDeleted
 	case err != nil:
 		return User{}, false, fmt.Errorf("%w: %w", errUnavailable, err)
 	case u.Disabled:
-		reason = "user_disabled"
+		reason = errUserDisabled
 	default:
 		fp, _ := a.sessions.GetString(ctx, sessionKeyFingerprint)
 		if !constantTimeEqual(fp, fingerprint(u)) {
-			reason = "password_changed"
+			reason = errPasswordChanged
 		}
 	}
-	if reason != "" {
-		a.log.Info("auth: session ended", "reason", reason, "user_id", id, "method", r.Method, "path", r.URL.Path)
+	if reason != nil {
+		a.logRequest(slog.LevelInfo, r, "auth: session ended", reason, id)
 		if err := a.sessions.Destroy(ctx); err != nil {
 			return User{}, false, fmt.Errorf("%w: %w", errUnavailable, err)
 		}
@@ -250,7 +257,7 @@ func (a *Authenticator) loadUser(r *http.Request) (User, bool, error) {
 func (a *Authenticator) withUser(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	u, ok, err := a.loadUser(r)
 	if err != nil {
-		a.log.Error("auth: cannot load user", "reason", err.Error(), "method", r.Method, "path", r.URL.Path)
+		a.logRequest(slog.LevelError, r, "auth: cannot load user", err, "")
 		http.Error(w, "Service temporarily unavailable.", http.StatusServiceUnavailable)
 		return nil, false
 	}

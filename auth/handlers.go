@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -39,14 +40,14 @@ func retryAfterSeconds(d time.Duration) int {
 }
 
 // csrfGuard reports whether a state-changing request may proceed: it passed
-// through a csrf.Protector with tokens, or Config.AllowNoCSRF is set. When
+// through a csrf.Protector in Full mode (csrf.Protected), or
+// Config.AllowNoCSRF is set. When
 // it may not, it answers 500 and logs the fix (a configuration fault).
 func (a *Authenticator) csrfGuard(w http.ResponseWriter, r *http.Request) bool {
-	if a.cfg.AllowNoCSRF || csrf.Token(r) != "" {
+	if a.cfg.AllowNoCSRF || csrf.Protected(r) {
 		return true
 	}
-	a.log.Error("auth: refused: handler is not behind a csrf.Protector in Full mode; wrap the mux with csrf Handler or set auth.Config.AllowNoCSRF",
-		"reason", ErrNoCSRF.Error(), "method", r.Method, "path", r.URL.Path)
+	a.logRequest(slog.LevelError, r, "auth: refused: handler is not behind a csrf.Protector in Full mode; wrap the mux with csrf Handler or set auth.Config.AllowNoCSRF", ErrNoCSRF, "")
 	http.Error(w, "Server misconfigured: CSRF protection is missing.", http.StatusInternalServerError)
 	return false
 }
@@ -144,22 +145,24 @@ func (a *Authenticator) login(w http.ResponseWriter, r *http.Request) {
 	}
 	userKey := usernameKey(username)
 	addrKey := addrKey(clientAddr(r, a.proxies))
-	u, reason, err := a.accounts.authenticate(ctx, username, password, a.loginGate(ctx, userKey, addrKey))
+	u, err := a.accounts.authenticate(ctx, username, password, a.loginGate(ctx, userKey, addrKey))
 	var throttled *ThrottledError
 	switch {
 	case err == nil:
 	case errors.As(err, &throttled):
-		a.log.Info("auth: login throttled", "reason", "throttled", "method", r.Method, "path", r.URL.Path)
+		a.logRequest(slog.LevelInfo, r, "auth: login throttled", ErrThrottled, "")
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(throttled.RetryAfter)))
 		wait := time.Duration(retryAfterSeconds(throttled.RetryAfter)) * time.Second
 		a.renderLogin(w, r, http.StatusTooManyRequests, strings.Replace(msgThrottled, "%s", wait.String(), 1), username, next)
 		return
 	case errors.Is(err, ErrInvalidCredentials):
-		attrs := []any{"reason", reason, "method", r.Method, "path", r.URL.Path}
-		if u, err := a.accounts.Lookup(ctx, username); err == nil && reason != "unknown_user" {
-			attrs = append(attrs, "user_id", u.ID)
+		userID := ""
+		if !errors.Is(err, errUnknownUser) {
+			if u, lerr := a.accounts.Lookup(ctx, username); lerr == nil {
+				userID = u.ID
+			}
 		}
-		a.log.Info("auth: login failed", attrs...)
+		a.logRequest(slog.LevelInfo, r, "auth: login failed", err, userID)
 		a.renderLogin(w, r, http.StatusUnprocessableEntity, msgBadCredentials, username, next)
 		return
 	case errors.Is(err, ErrBusy):
@@ -167,7 +170,7 @@ func (a *Authenticator) login(w http.ResponseWriter, r *http.Request) {
 		a.renderLogin(w, r, http.StatusTooManyRequests, msgBusy, username, next)
 		return
 	default:
-		a.log.Error("auth: login error", "reason", err.Error(), "method", r.Method, "path", r.URL.Path)
+		a.logRequest(slog.LevelError, r, "auth: login error", err, "")
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "Service temporarily unavailable.", http.StatusServiceUnavailable)
 		return
@@ -178,7 +181,7 @@ func (a *Authenticator) login(w http.ResponseWriter, r *http.Request) {
 	if a.cfg.RememberMeField != "" && r.PostForm.Get(a.cfg.RememberMeField) != "" {
 		a.sessions.RememberMe(ctx, true)
 	}
-	a.log.Info("auth: login", "user_id", u.ID, "method", r.Method, "path", r.URL.Path)
+	a.logRequest(slog.LevelInfo, r, "auth: login", nil, u.ID)
 	redirect(w, r, SafeRedirect(next, a.cfg.LoginRedirect))
 }
 
@@ -191,13 +194,13 @@ func (a *Authenticator) establish(w http.ResponseWriter, r *http.Request, u User
 	ctx := r.Context()
 	if prev := a.sessions.UserID(ctx); prev != "" && prev != u.ID {
 		if err := a.sessions.Destroy(ctx); err != nil {
-			a.log.Error("auth: ending the previous user's session failed", "reason", err.Error(), "user_id", u.ID, "method", r.Method, "path", r.URL.Path)
+			a.logRequest(slog.LevelError, r, "auth: ending the previous user's session failed", err, u.ID)
 			http.Error(w, "Service temporarily unavailable.", http.StatusServiceUnavailable)
 			return err
 		}
 	}
 	if err := a.rotateCSRF(w, r); err != nil {
-		a.log.Error("auth: csrf rotation failed", "reason", err.Error(), "user_id", u.ID, "method", r.Method, "path", r.URL.Path)
+		a.logRequest(slog.LevelError, r, "auth: csrf rotation failed", err, u.ID)
 		http.Error(w, "Internal server error.", http.StatusInternalServerError)
 		return err
 	}
@@ -206,7 +209,7 @@ func (a *Authenticator) establish(w http.ResponseWriter, r *http.Request, u User
 		err = a.sessions.BindUser(ctx, u.ID)
 	}
 	if err != nil {
-		a.log.Error("auth: session renewal failed", "reason", err.Error(), "user_id", u.ID, "method", r.Method, "path", r.URL.Path)
+		a.logRequest(slog.LevelError, r, "auth: session renewal failed", err, u.ID)
 		http.Error(w, "Service temporarily unavailable.", http.StatusServiceUnavailable)
 		return err
 	}
@@ -294,12 +297,12 @@ func (a *Authenticator) LogoutHandler() http.Handler {
 		ctx := r.Context()
 		userID := a.sessions.UserID(ctx)
 		if err := a.rotateCSRF(w, r); err != nil {
-			a.log.Error("auth: csrf rotation failed", "reason", err.Error(), "user_id", userID, "method", r.Method, "path", r.URL.Path)
+			a.logRequest(slog.LevelError, r, "auth: csrf rotation failed", err, userID)
 			http.Error(w, "Internal server error.", http.StatusInternalServerError)
 			return
 		}
 		if err := a.sessions.Destroy(ctx); err != nil {
-			a.log.Error("auth: logout failed", "reason", err.Error(), "user_id", userID, "method", r.Method, "path", r.URL.Path)
+			a.logRequest(slog.LevelError, r, "auth: logout failed", err, userID)
 			http.Error(w, "Service temporarily unavailable: you are still signed in.", http.StatusServiceUnavailable)
 			return
 		}
@@ -307,7 +310,7 @@ func (a *Authenticator) LogoutHandler() http.Handler {
 			w.Header().Set("Clear-Site-Data", `"cookies"`)
 		}
 		if userID != "" {
-			a.log.Info("auth: logout", "user_id", userID, "method", r.Method, "path", r.URL.Path)
+			a.logRequest(slog.LevelInfo, r, "auth: logout", nil, userID)
 		}
 		redirect(w, r, a.cfg.LogoutRedirect)
 	})
@@ -336,11 +339,11 @@ func (a *Authenticator) LogoutOthersHandler() http.Handler {
 			err = a.sessions.Renew(ctx)
 		}
 		if err != nil {
-			a.log.Error("auth: logout of other sessions failed", "reason", err.Error(), "user_id", u.ID, "method", r.Method, "path", r.URL.Path)
+			a.logRequest(slog.LevelError, r, "auth: logout of other sessions failed", err, u.ID)
 			http.Error(w, "Service temporarily unavailable.", http.StatusServiceUnavailable)
 			return
 		}
-		a.log.Info("auth: logged out other sessions", "user_id", u.ID, "sessions", n, "method", r.Method, "path", r.URL.Path)
+		a.logRequest(slog.LevelInfo, r, "auth: logged out other sessions", nil, u.ID, slog.Int("sessions", n))
 		redirect(w, r, SafeRedirect(r.PostForm.Get("next"), a.cfg.LoginRedirect))
 	}))
 }
@@ -424,7 +427,10 @@ func (a *Authenticator) ChangePassword(w http.ResponseWriter, r *http.Request, c
 	}
 	userKey := usernameKey(u.Username)
 	addrKey := addrKey(clientAddr(r, a.proxies))
-	if _, _, err := a.accounts.authenticate(ctx, u.Username, current, a.loginGate(ctx, userKey, addrKey)); err != nil {
+	if _, err := a.accounts.authenticate(ctx, u.Username, current, a.loginGate(ctx, userKey, addrKey)); err != nil {
+		if errors.Is(err, ErrInvalidCredentials) {
+			return ErrInvalidCredentials
+		}
 		return err
 	}
 	if err := a.accounts.setPassword(ctx, u.ID, newPassword); err != nil {

@@ -6,6 +6,7 @@ package auth
 import (
 	"bytes"
 	"html/template"
+	"log/slog"
 	"net/http"
 )
 
@@ -77,7 +78,7 @@ so that another web site cannot sign you out either. You are still signed in.</p
 func (a *Authenticator) render(w http.ResponseWriter, r *http.Request, t *template.Template, status int, data any) {
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
-		a.log.Error("auth: template failed", "reason", err.Error(), "method", r.Method, "path", r.URL.Path)
+		a.logRequest(slog.LevelError, r, "auth: template failed", err, "")
 		http.Error(w, "Internal server error.", http.StatusInternalServerError)
 		return
 	}
