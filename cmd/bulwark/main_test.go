@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/auth"
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/cmd/bulwark/internal/demo"
 )
 
 // result is what one in-process run of the CLI printed and returned.

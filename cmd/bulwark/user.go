@@ -16,7 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/bulwark-go/bulwark/auth"
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/cmd/bulwark/internal/demo"
 )
 
 const userUsage = `Usage: bulwark user COMMAND [-data DIR] [NAME]

@@ -21,7 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/bulwark-go/bulwark/auth"
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/cmd/bulwark/internal/demo"
 )
 
 // caseTimeout bounds one test case's browser work.

@@ -3,7 +3,7 @@ package demo_test
 import (
 	"fmt"
 
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/cmd/bulwark/internal/demo"
 )
 
 // The demo's two sites must differ by host name, not port: a browser sends

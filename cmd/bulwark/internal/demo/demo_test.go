@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/auth"
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/cmd/bulwark/internal/demo"
 )
 
 // testParams makes password hashing cheap. Tests only.

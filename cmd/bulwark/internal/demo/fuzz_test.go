@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/cmd/bulwark/internal/demo"
 )
 
 // FuzzVictim sends arbitrary requests to the app, logged in or not, and

@@ -11,7 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/bulwark-go/bulwark/internal/demo"
+	"github.com/bulwark-go/bulwark/cmd/bulwark/internal/demo"
 )
 
 // TestFormsLoginNoteLogout walks the app as a user would: log in through the
@@ -152,7 +152,7 @@ func TestSafeModeAttacksArriveWithCookieAndAreRefused(t *testing.T) {
 	}
 	shot := screenshot(t, tab, "attack-log.png")
 	if os.Getenv("BULWARK_UPDATE_DOCS") == "1" && shot != "" {
-		dst := filepath.Join("..", "docs", "img", "attack-log.png")
+		dst := filepath.Join("..", "..", "..", "docs", "img", "attack-log.png")
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			t.Fatal(err)
 		}

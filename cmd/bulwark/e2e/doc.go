@@ -9,7 +9,7 @@
 //
 // The browser is $BULWARK_CHROMIUM (default /usr/bin/chromium). When it is
 // missing the tests skip, or fail when CI=true. Screenshots of the home page,
-// the attacker index and the attack log go to e2e/artifacts/ (not committed);
+// the attacker index and the attack log go to cmd/bulwark/e2e/artifacts/ (not committed);
 // with BULWARK_UPDATE_DOCS=1 the attack log screenshot also replaces
 // docs/img/attack-log.png.
 //
