@@ -58,7 +58,13 @@ type Lib struct {
 	// NoSetCookieOnRevisit asserts that a GET carrying a valid cookie gets no
 	// new Set-Cookie.
 	NoSetCookieOnRevisit bool
+	// Only lists the scenarios the library is benchmarked in; nil: all.
+	// Prepare still verifies every scenario.
+	Only []string
 }
+
+// Measures reports whether lib is benchmarked in scenario sc.
+func (l Lib) Measures(sc string) bool { return l.Only == nil || slices.Contains(l.Only, sc) }
 
 // Tokenless reports whether the library renders no token.
 func (l Lib) Tokenless() bool { return l.Token == nil }

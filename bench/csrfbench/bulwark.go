@@ -1,13 +1,14 @@
 package csrfbench
 
 import (
+	"io"
 	"log/slog"
 
 	"github.com/bulwark-go/bulwark/csrf"
 )
 
 func init() {
-	bulwarkLibs = append(bulwarkLibs, BulwarkFull, BulwarkTokenless)
+	bulwarkLibs = append(bulwarkLibs, BulwarkFull, BulwarkTokenless, BulwarkFullLogged)
 }
 
 // BulwarkFull is Bulwark's csrf in its default mode: the origin layers and
@@ -37,5 +38,25 @@ func BulwarkTokenless() (Lib, error) {
 		Name:                "bulwark-tokenless",
 		Wrap:                p.Handler,
 		NoSetCookieOnReject: true,
+	}, nil
+}
+
+// BulwarkFullLogged is BulwarkFull with a real log handler: a
+// slog.TextHandler writing to io.Discard, so that a rejection pays for
+// formatting its WARN line. Measured on the cross-site POST only, where it
+// shows what the log line costs.
+func BulwarkFullLogged() (Lib, error) {
+	p, err := csrf.New(csrf.Config{Key: benchKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return Lib{}, err
+	}
+	return Lib{
+		Name:                 "bulwark-full-logged",
+		Wrap:                 p.Handler,
+		Token:                csrf.Token,
+		Field:                "csrf_token",
+		NoSetCookieOnReject:  true,
+		NoSetCookieOnRevisit: true,
+		Only:                 []string{CrossSite},
 	}, nil
 }

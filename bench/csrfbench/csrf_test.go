@@ -194,6 +194,9 @@ func BenchmarkCSRF(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, sc := range Scenarios {
+			if !lib.Measures(sc) {
+				continue
+			}
 			c := cases[sc]
 			u := []bench{{lib.Name, func() { c.Serve() }}}
 			if !lib.Baseline && slices.Contains(PairedScenarios, sc) {
@@ -230,6 +233,9 @@ func BenchmarkMiddleware(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, sc := range MiddlewareScenarios {
+			if !lib.Measures(sc) {
+				continue
+			}
 			mc, err := NewMiddlewareCase(lib, cases[sc])
 			if err != nil {
 				b.Fatal(err)

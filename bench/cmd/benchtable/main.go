@@ -27,6 +27,8 @@ func main() {
 	benchtime := flag.String("benchtime", "", "the -benchtime used (for the text)")
 	goVersion := flag.String("go", runtime.Version(), "Go version used for the run")
 	load := flag.String("load", "", "load average before and after the run (for the text)")
+	beforeIn := flag.String("before", "", "benchmark output of an earlier version of the library, run alongside -in (optional)")
+	beforeRev := flag.String("before-rev", "an earlier revision", "what -before measured (for the text)")
 	flag.Parse()
 	if *in == "" {
 		log.Fatal("benchtable: -in is required")
@@ -42,7 +44,19 @@ func main() {
 	if len(res) == 0 {
 		log.Fatalf("benchtable: no benchmark results in %s", *in)
 	}
+	var before Results
+	if *beforeIn != "" {
+		raw, err := os.ReadFile(*beforeIn)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if before, _, err = Parse(bytes.NewReader(raw)); err != nil {
+			log.Fatal(err)
+		}
+	}
 	doc := Render(res, Meta{
+		Before:    before,
+		BeforeRev: *beforeRev,
 		CPU:       cpuModel(cpu),
 		Cores:     runtime.NumCPU(),
 		Go:        *goVersion,
@@ -83,6 +97,8 @@ func cpuModel(fromBench string) string {
 type Meta struct {
 	CPU, Go, OS, Date, Benchtime, Raw, Load string
 	Cores, Runs                             int
+	Before                                  Results // an earlier version's results, or nil
+	BeforeRev                               string  // what Before measured
 }
 
 // fmtNs formats a duration in ns/op with sensible precision.

@@ -157,3 +157,34 @@ func TestSameRequestBaselines(t *testing.T) {
 		t.Errorf("a missed target is not reported as NOT met:\n%s", doc)
 	}
 }
+
+// The log-line and GET targets, and the before/after section computed from
+// a second set of results.
+func TestLoggedAndBeforeAfter(t *testing.T) {
+	extra := `
+BenchmarkCSRF/cross-site-post/bulwark-full-logged-2  	100	690 ns/op	1100 B/op	12 allocs/op
+BenchmarkCSRF/first-get/bare-2                       	100	500 ns/op	1000 B/op	10 allocs/op
+BenchmarkCSRF/first-get/bulwark-full-2               	100	1400 ns/op	2000 B/op	17 allocs/op
+BenchmarkCSRF/first-get/nosurf-2                     	100	1300 ns/op	2000 B/op	20 allocs/op
+`
+	res, _, err := Parse(strings.NewReader(sameRequestSample + extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _, err := Parse(strings.NewReader(strings.ReplaceAll(sameRequestSample, "1600 ns/op", "1700 ns/op")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := Render(res, Meta{CPU: "x", Go: "go", Date: "d", Before: before, BeforeRev: "commit abc"})
+	for _, want := range []string{
+		"| csrf full, logging to a TextHandler (io.Discard): cross-site rejection overhead ≤ 1.5× CrossOriginProtection's | 190 ns vs limit 150 ns (CrossOriginProtection 100 ns); the WARN line costs 50 ns and +2 allocs over a disabled handler | **NOT met** |",
+		"| csrf full: first-visit GET rendering a token, overhead ≤ nosurf's | 900 ns vs nosurf 800 ns, extra allocs +7 vs +10 | **NOT met** |",
+		"## Before and after",
+		"*Before* is commit abc",
+		"| Same-origin POST with a valid token | **Bulwark csrf, full** | +200 ns | +100 ns | +2 | +2 |",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("document lacks %q:\n%s", want, doc)
+		}
+	}
+}

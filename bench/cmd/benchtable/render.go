@@ -16,6 +16,7 @@ var (
 		{"nosurf", "justinas/nosurf v1.2.0"},
 		{"bulwark-full", "**Bulwark csrf, full**"},
 		{"bulwark-tokenless", "**Bulwark csrf, tokenless**"},
+		{"bulwark-full-logged", "**Bulwark csrf, full, logging to a TextHandler**"},
 	}
 	csrfScenarios = []struct{ key, label, baseline string }{
 		{"first-get", "First-visit GET rendering a token", "the bare app serving the same GET (no cookie: the same request for every library)"},
@@ -124,6 +125,10 @@ func Render(res Results, m Meta) string {
 	w("| Target | Measured | Verdict |\n|---|---|---|\n")
 	for _, v := range append(csrfV, sessV...) {
 		b.WriteString(v.row())
+	}
+
+	if m.Before != nil {
+		renderBeforeAfter(&b, m.Before, res, m.BeforeRev)
 	}
 
 	// ---- CSRF
@@ -364,6 +369,31 @@ func csrfFamVerdicts(res Results, fam, suffix string) []verdict {
 			met:      x <= limit, known: known(x, xcop),
 		})
 	}
+	if fam != "CSRF" {
+		return vs
+	}
+	if logged := ns("cross-site-post", "bulwark-full-logged"); known(logged) {
+		limit := xcop * 1.5
+		vs = append(vs, verdict{
+			target: "csrf full, logging to a TextHandler (io.Discard): cross-site rejection overhead ≤ 1.5× CrossOriginProtection's",
+			measured: fmt.Sprintf("%s vs limit %s (CrossOriginProtection %s); the WARN line costs %s and %s allocs over a disabled handler",
+				fmtNs(logged), fmtNs(limit), fmtNs(xcop), fmtNs(logged-ns("cross-site-post", "bulwark-full")),
+				signed(al("cross-site-post", "bulwark-full-logged")-al("cross-site-post", "bulwark-full"), "")),
+			met: logged <= limit, known: known(xcop),
+		})
+	}
+	for _, sc := range []struct{ key, label string }{{"first-get", "first-visit GET"}, {"cookie-get", "GET with a cookie"}} {
+		f, n := ns(sc.key, "bulwark-full"), ns(sc.key, "nosurf")
+		extra := ""
+		if f > n {
+			extra = note(f-n, sc.key, "bulwark-full", "nosurf")
+		}
+		vs = append(vs, verdict{
+			target:   "csrf full: " + sc.label + " rendering a token, overhead ≤ nosurf's",
+			measured: fmt.Sprintf("%s vs nosurf %s, extra allocs %s vs %s%s", fmtNs(f), fmtNs(n), signed(al(sc.key, "bulwark-full"), ""), signed(al(sc.key, "nosurf"), ""), extra),
+			met:      f <= n, known: known(f, n),
+		})
+	}
 	return vs
 }
 
@@ -408,4 +438,42 @@ func sessionVerdicts(res Results) []verdict {
 		vs = append(vs, v)
 	}
 	return vs
+}
+
+// renderBeforeAfter compares Bulwark's numbers of two versions of the
+// library measured in the same runs: overheads for csrf, times for sessions.
+func renderBeforeAfter(b *strings.Builder, before, after Results, rev string) {
+	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+	w("\n## Before and after\n\n")
+	w("*Before* is %s; *after* is this tree. Both are the same bench harness built against each version of the library, ", rev)
+	w("run alternately in the same runs, so the two columns share the machine's conditions. Overheads as defined above.\n\n")
+	w("| Scenario | Library | before: overhead | after: overhead | before: extra allocs | after: extra allocs |\n|---|---|---:|---:|---:|---:|\n")
+	for _, fam := range []struct{ key, label string }{{"CSRF", ""}, {"Middleware", " (middleware only)"}} {
+		for _, sc := range csrfScenarios {
+			for _, l := range csrfLibs {
+				if !strings.HasPrefix(l.key, "bulwark") {
+					continue
+				}
+				name := famName(fam.key, sc.key, l.key)
+				if !before.Get(name, "ns/op").OK && !after.Get(name, "ns/op").OK {
+					continue
+				}
+				w("| %s%s | %s | %s | %s | %s | %s |\n", sc.label, fam.label, l.label,
+					signed(famOverhead(before, fam.key, sc.key, l.key, "ns/op"), " ns"), signed(famOverhead(after, fam.key, sc.key, l.key, "ns/op"), " ns"),
+					signed(famOverhead(before, fam.key, sc.key, l.key, "allocs/op"), ""), signed(famOverhead(after, fam.key, sc.key, l.key, "allocs/op"), ""))
+			}
+		}
+	}
+	w("\n| Session operation | Backend | before: time/op | after: time/op | before: allocs | after: allocs |\n|---|---|---:|---:|---:|---:|\n")
+	for _, op := range sessionOps {
+		for _, be := range backends {
+			name := "Session/" + op.key + "/" + be.key + "/bulwark"
+			bt, at := before.Get(name, "ns/op"), after.Get(name, "ns/op")
+			if !bt.OK && !at.OK {
+				continue
+			}
+			w("| %s | %s | %s | %s | %s | %s |\n", op.key, be.label, fmtStat(bt), fmtStat(at),
+				fmtCount(before.Get(name, "allocs/op")), fmtCount(after.Get(name, "allocs/op")))
+		}
+	}
 }
