@@ -156,11 +156,11 @@ func (a *Authenticator) login(w http.ResponseWriter, r *http.Request) {
 		a.renderLogin(w, r, http.StatusTooManyRequests, strings.Replace(msgThrottled, "%s", wait.String(), 1), username, next)
 		return
 	case errors.Is(err, ErrInvalidCredentials):
+		// Looked up for every refusal, an unknown name included, so that
+		// a known name costs no more store work (no timing oracle).
 		userID := ""
-		if !errors.Is(err, errUnknownUser) {
-			if u, lerr := a.accounts.Lookup(ctx, username); lerr == nil {
-				userID = u.ID
-			}
+		if u, lerr := a.accounts.Lookup(ctx, username); lerr == nil && !errors.Is(err, errUnknownUser) {
+			userID = u.ID
 		}
 		a.logRequest(slog.LevelInfo, r, "auth: login failed", err, userID)
 		a.renderLogin(w, r, http.StatusUnprocessableEntity, msgBadCredentials, username, next)

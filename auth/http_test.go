@@ -35,6 +35,7 @@ type fixtureOpts struct {
 	userLimiter auth.Limiter
 	addrLimiter auth.Limiter
 	params      auth.Params
+	wrapUsers   func(auth.UserStore) auth.UserStore // nil: the SQLite store as is
 }
 
 // fixture is an app wired like a real one: session → csrf → auth → mux,
@@ -63,7 +64,11 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	if o.params == (auth.Params{}) {
 		o.params = testParams
 	}
-	f.accounts, err = auth.NewAccounts(auth.AccountsConfig{Users: newUsers(t), Params: o.params, Logger: quiet})
+	var users auth.UserStore = newUsers(t)
+	if o.wrapUsers != nil {
+		users = o.wrapUsers(users)
+	}
+	f.accounts, err = auth.NewAccounts(auth.AccountsConfig{Users: users, Params: o.params, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"testing"
+
+	"github.com/bulwark-go/bulwark/auth"
 )
 
 // TestLoginAsAnotherUserStartsClean checks that logging in over another
@@ -44,4 +47,38 @@ func TestLoginAsAnotherUserStartsClean(t *testing.T) {
 			t.Errorf("bob inherited alice's session data: %q", got)
 		}
 	})
+}
+
+// countingUsers counts the store lookups by username.
+type countingUsers struct {
+	auth.UserStore
+	byName atomic.Int64
+}
+
+func (c *countingUsers) GetByUsername(ctx context.Context, username string) (auth.User, error) {
+	c.byName.Add(1)
+	return c.UserStore.GetByUsername(ctx, username)
+}
+
+// A refused login costs the same store work whether or not the username
+// exists, so response times do not tell an attacker which names are taken.
+func TestFailedLoginStoreWorkHidesUnknownUsers(t *testing.T) {
+	var users *countingUsers
+	f := newFixture(t, fixtureOpts{csrf: csrfCookie, wrapUsers: func(s auth.UserStore) auth.UserStore {
+		users = &countingUsers{UserStore: s}
+		return users
+	}})
+	lookups := func(name string) int64 {
+		t.Helper()
+		b := f.browser(t)
+		before := users.byName.Load()
+		if res := b.login(name, "wrong password"); res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("login as %s: %d", name, res.status)
+		}
+		return users.byName.Load() - before
+	}
+	known, unknown := lookups("alice"), lookups("mallory")
+	if known != unknown || known == 0 {
+		t.Fatalf("store lookups: %d for a known name, %d for an unknown one", known, unknown)
+	}
 }

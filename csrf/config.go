@@ -210,7 +210,9 @@ func New(cfg Config) (*Protector, error) {
 		p.failure = failureHandler{debug: cfg.Debug, p: p}
 		p.defaultPage = !cfg.Debug
 	}
-	for _, set := range []func(Config) error{p.setSigner, p.setOrigins, p.setNames, p.setBodyLimit, p.setExemptions} {
+	// The signer is set last: it logs a warning when Key is unset, which a
+	// configuration refused for another reason must not.
+	for _, set := range []func(Config) error{p.setOrigins, p.setNames, p.setBodyLimit, p.setExemptions, p.setSigner} {
 		if err := set(cfg); err != nil {
 			return nil, err
 		}
