@@ -28,9 +28,9 @@ const (
 // key has a pool of HMACs, so signing and verifying do not allocate.
 //
 // A cookie that verified with the current key is remembered: verifying the
-// same value for the same session again skips the HMAC, which is most of
-// the cost of a request that carries a cookie (about 280 ns of the 300 ns
-// a GET rendering a token costs; see csrf/doc.go's note on speed). A small
+// same value for the same session again skips the HMAC, about 280 ns on
+// every request that carries a cookie (measured in bench/; without it the
+// GET-with-cookie and valid-POST budgets of docs/benchmarks.md fail). A small
 // cache, indexed by a keyed hash of the value, holds the secret of the
 // last cookie verified per slot; entries are compared in constant time, so
 // the cache accepts exactly what verification with the current key
