@@ -28,29 +28,29 @@ func mediaType(r *http.Request) string {
 	return strings.TrimSpace(ct)
 }
 
-// urlencodedToken reads the body and returns its token field, unescaped.
+// urlencodedToken reads the body and unmasks its token field into got.
 // The body read is kept in st.form for handOverForm.
-func (p *Protector) urlencodedToken(r *http.Request, st *state) (string, error) {
+func (p *Protector) urlencodedToken(got *[secretLen]byte, r *http.Request, st *state) error {
 	body, err := p.readBody(r, st)
 	if err != nil {
-		return "", err
+		return err
 	}
 	v, ok := formValue(body, p.fieldName)
 	if !ok || len(v) == 0 {
-		return "", ErrNoToken
+		return ErrNoToken
 	}
 	st.form = body
 	if bytes.IndexByte(v, '%') < 0 && bytes.IndexByte(v, '+') < 0 {
-		return string(v), nil
+		return unmask(got, v)
 	}
 	if len(v) > 3*tokenLen {
-		return "", ErrBadToken
+		return ErrBadToken
 	}
 	s, err := url.QueryUnescape(string(v))
 	if err != nil {
-		return "", ErrBadToken
+		return ErrBadToken
 	}
-	return s, nil
+	return unmask(got, s)
 }
 
 // formValue returns the raw (still escaped) value of the first name=value
@@ -88,25 +88,38 @@ func (p *Protector) readBody(r *http.Request, st *state) ([]byte, error) {
 	return body, nil
 }
 
+// smallBody is the largest declared body size read into a buffer of that
+// size at once; bigger bodies grow their buffer as bytes arrive, so a
+// client cannot make the Protector allocate MaxBodyBytes by merely
+// declaring a large Content-Length.
+const smallBody = 64 << 10
+
 // readAll reads the body: exactly its Content-Length when it declares one,
-// else at most MaxBodyBytes. Memory follows the bytes that arrive, not the
-// length a client declares. On error it returns what it read.
+// else at most MaxBodyBytes. On error it returns what it read.
 func (p *Protector) readAll(r *http.Request) ([]byte, error) {
-	n := r.ContentLength
-	if n > p.maxBody {
+	switch n := r.ContentLength; {
+	case n > p.maxBody:
 		return nil, ErrBodyTooLarge
+	case n >= 0 && n <= smallBody:
+		body := make([]byte, n)
+		got, err := io.ReadFull(r.Body, body)
+		if err != nil {
+			return body[:got], ErrBadBody
+		}
+		return body, nil
+	case n >= 0:
+		body, err := io.ReadAll(io.LimitReader(r.Body, n))
+		if err != nil || int64(len(body)) != n {
+			return body, ErrBadBody
+		}
+		return body, nil
 	}
-	if n < 0 {
-		n = min(p.maxBody, math.MaxInt64-1) + 1
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, n))
+	body, err := io.ReadAll(io.LimitReader(r.Body, min(p.maxBody, math.MaxInt64-1)+1))
 	switch {
 	case err != nil:
 		return body, ErrBadBody
-	case r.ContentLength < 0 && int64(len(body)) > p.maxBody:
+	case int64(len(body)) > p.maxBody:
 		return body, ErrBodyTooLarge
-	case r.ContentLength >= 0 && int64(len(body)) != r.ContentLength:
-		return body, ErrBadBody
 	}
 	return body, nil
 }
@@ -149,11 +162,12 @@ func parsesBody(r *http.Request) bool {
 }
 
 // multipartToken parses a multipart body (at most MaxBodyBytes, files
-// beyond 32 MiB of memory spilled to disk by net/http) and returns its
-// token field. The handler gets the parsed form in r.MultipartForm.
-func (p *Protector) multipartToken(r *http.Request) (string, error) {
+// beyond 32 MiB of memory spilled to disk by net/http) and unmasks its
+// token field into got. The handler gets the parsed form in
+// r.MultipartForm.
+func (p *Protector) multipartToken(got *[secretLen]byte, r *http.Request) error {
 	if r.ContentLength > p.maxBody {
-		return "", ErrBodyTooLarge
+		return ErrBodyTooLarge
 	}
 	orig := r.Body
 	if orig == nil {
@@ -175,14 +189,14 @@ func (p *Protector) multipartToken(r *http.Request) (string, error) {
 			r.Body = readCloser{io.MultiReader(bytes.NewReader(seen.Bytes()), orig), orig}
 		}
 		if lr.over {
-			return "", ErrBodyTooLarge
+			return ErrBodyTooLarge
 		}
-		return "", ErrBadBody
+		return ErrBadBody
 	}
 	if v := r.PostForm[p.fieldName]; len(v) > 0 && v[0] != "" {
-		return v[0], nil
+		return unmask(got, v[0])
 	}
-	return "", ErrNoToken
+	return ErrNoToken
 }
 
 // limitReader reads at most n bytes from r and then fails with

@@ -3,21 +3,19 @@
 
 package csrf
 
-import "net/http"
-
 // checkFetchMetadata is layer 2. Sec-Fetch-Site "cross-site" or
 // "same-site" (a sibling subdomain) is refused unless the request's Origin
 // is trusted: a trusted origin may send requests from any site, as the
 // operator asked. "same-origin", "none" and values future browsers may add
 // pass on to the Origin layer. In Tokenless mode a request that carries
 // none of Sec-Fetch-Site, Origin and Referer fails closed.
-func (p *Protector) checkFetchMetadata(r *http.Request) error {
-	sfs := r.Header["Sec-Fetch-Site"]
+func (p *Protector) checkFetchMetadata(m *metadata) error {
+	sfs := m.fetchSite
 	switch {
 	case len(sfs) > 1:
 		return ErrRepeatedHeader
 	case len(sfs) == 0:
-		return p.checkAnyMetadata(r.Header)
+		return p.checkAnyMetadata(m)
 	}
 	var reason error
 	switch sfs[0] {
@@ -28,11 +26,11 @@ func (p *Protector) checkFetchMetadata(r *http.Request) error {
 	default:
 		return nil
 	}
-	switch orig := r.Header["Origin"]; len(orig) {
+	switch len(m.origin) {
 	case 0:
 		return reason
 	case 1:
-		if o, ok := parseOrigin(orig[0]); ok && p.trusted(o) {
+		if o, ok := parseOrigin(m.origin[0]); ok && p.trusted(o) {
 			return nil
 		}
 		return reason
@@ -45,8 +43,8 @@ func (p *Protector) checkFetchMetadata(r *http.Request) error {
 // left to judge it by. Such requests come from non-browser clients or very
 // old browsers (see Config.AllowMissingMetadata). Full mode lets them on to
 // the token.
-func (p *Protector) checkAnyMetadata(h http.Header) error {
-	if p.mode == Full || p.allowMissing || len(h["Origin"])+len(h["Referer"]) > 0 {
+func (p *Protector) checkAnyMetadata(m *metadata) error {
+	if p.mode == Full || p.allowMissing || len(m.origin)+len(m.referer) > 0 {
 		return nil
 	}
 	return ErrNoMetadata

@@ -214,3 +214,52 @@ func FuzzForEachCookie(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSelfOrigin: the Origin fast path (a string compare against the Host
+// header) accepts a request only when the full path would: the Origin
+// parses, the Host is a valid authority, and the two origins are equal. So
+// the origin layers decide the same with or without the fast path.
+func FuzzSelfOrigin(f *testing.F) {
+	for _, s := range [][2]string{{"https://example.com", "example.com"}, {"http://localhost:8000", "localhost:8000"},
+		{"https://example.com:443", "example.com:443"}, {"http://[::1]:80", "[::1]:80"}, {"https://a/b", "a/b"},
+		{"https://a?", "a?"}, {"https://a#", "a#"}, {"http://", ""}, {"https://a:99999", "a:99999"},
+		{"https://a@b", "a@b"}, {"https://[::1", "[::1"}, {"https://EXAMPLE.com", "EXAMPLE.com"}, {"https://a:", "a:"}} {
+		f.Add(s[0], s[1], strings.HasPrefix(s[0], "https"))
+	}
+	f.Fuzz(func(t *testing.T, origin, host string, secure bool) {
+		checkSelfOrigin(t, origin, host, secure)
+		// The fuzzer seldom makes the two agree by chance: also try the
+		// Origin the fast path looks for.
+		prefix := "http://"
+		if secure {
+			prefix = "https://"
+		}
+		checkSelfOrigin(t, prefix+host, host, secure)
+	})
+}
+
+func checkSelfOrigin(t *testing.T, origin, host string, secure bool) {
+	t.Helper()
+	if !isSelfOrigin(origin, host, secure) {
+		return
+	}
+	o, ok := parseOrigin(origin)
+	if !ok {
+		t.Fatalf("fast path accepted Origin %q (Host %q) that parseOrigin rejects", origin, host)
+	}
+	self, ok := requestOrigin(host, secure)
+	if !ok || !self.equal(o) {
+		t.Fatalf("fast path accepted Origin %q for Host %q; full path: host ok %v, equal %v", origin, host, ok, self.equal(o))
+	}
+	// And the whole layer agrees, with and without a benign Sec-Fetch-Site.
+	p := &Protector{}
+	for _, sfs := range []string{"", "same-origin", "none"} {
+		r := &http.Request{Host: host, Header: http.Header{"Origin": {origin}}}
+		if sfs != "" {
+			r.Header.Set("Sec-Fetch-Site", sfs)
+		}
+		if err := p.checkOrigins(r, secure); err != nil {
+			t.Fatalf("Origin %q Host %q Sec-Fetch-Site %q: %v", origin, host, sfs, err)
+		}
+	}
+}

@@ -83,13 +83,33 @@ func (p *Protector) mustCheck(r *http.Request, next http.Handler) bool {
 // checkOrigins runs layers 2 to 4, which judge where the request came from,
 // and returns the first reason to refuse it.
 func (p *Protector) checkOrigins(r *http.Request, secure bool) error {
-	if err := p.checkFetchMetadata(r); err != nil {
+	m := requestMetadata(r, secure)
+	if err := p.checkFetchMetadata(&m); err != nil {
 		return err
 	}
-	if err := p.checkOrigin(r, secure); err != nil {
+	if err := p.checkOrigin(&m); err != nil {
 		return err
 	}
-	return p.checkReferer(r, secure)
+	return p.checkReferer(&m)
+}
+
+// metadata is what the origin layers judge a request by: its
+// Sec-Fetch-Site, Origin and Referer headers (every line of each, so that a
+// repeated one is seen), its Host, and whether it came over HTTPS. The
+// Referer is read only when there is no Origin: no layer looks at it then.
+type metadata struct {
+	fetchSite, origin, referer []string
+	host                       string
+	secure                     bool
+}
+
+func requestMetadata(r *http.Request, secure bool) metadata {
+	h := r.Header
+	m := metadata{fetchSite: h["Sec-Fetch-Site"], origin: h["Origin"], host: r.Host, secure: secure}
+	if len(m.origin) == 0 {
+		m.referer = h["Referer"]
+	}
+	return m
 }
 
 // safeMethod reports whether m is GET, HEAD, OPTIONS or TRACE, which must

@@ -4,7 +4,6 @@
 package csrf
 
 import (
-	"net/http"
 	"strings"
 )
 
@@ -17,12 +16,12 @@ const maxRefererLen = 4096
 // to the token in Full mode, so http://localhost works without
 // configuration; in Tokenless mode a present Referer is always checked,
 // since it is the only evidence left.
-func (p *Protector) checkReferer(r *http.Request, secure bool) error {
-	ref := r.Header["Referer"]
+func (p *Protector) checkReferer(m *metadata) error {
+	ref := m.referer
 	switch {
-	case len(r.Header["Origin"]) > 0:
+	case len(m.origin) > 0:
 		return nil // the Origin layer has decided
-	case !secure && (p.mode == Full || len(ref) == 0):
+	case !m.secure && (p.mode == Full || len(ref) == 0):
 		return nil
 	case len(ref) == 0:
 		return ErrNoReferer
@@ -33,9 +32,9 @@ func (p *Protector) checkReferer(r *http.Request, secure bool) error {
 	switch {
 	case !ok:
 		return ErrBadReferer
-	case secure && !strings.EqualFold(o.scheme, "https"):
+	case m.secure && !strings.EqualFold(o.scheme, "https"):
 		return ErrInsecureReferer
-	case !p.sameOrTrusted(r, o, secure):
+	case !p.sameOrTrusted(m, o):
 		return ErrRefererMismatch
 	}
 	return nil

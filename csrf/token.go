@@ -86,13 +86,9 @@ func (p *Protector) checkToken(r *http.Request, st *state) error {
 	if !st.haveSecret {
 		return st.secretErr
 	}
-	tok, err := p.requestToken(r, st)
-	if err != nil {
-		return err
-	}
 	var got [secretLen]byte
-	if !unmaskToken(&got, tok) {
-		return ErrBadToken
+	if err := p.requestToken(&got, r, st); err != nil {
+		return err
 	}
 	if err := p.compare(r, st, &got); err != nil {
 		return err
@@ -101,23 +97,32 @@ func (p *Protector) checkToken(r *http.Request, st *state) error {
 	return nil
 }
 
-// requestToken returns the token the request carries: the header's,
-// which is looked at first so that a JSON body is never read, or else the
-// form field's.
-func (p *Protector) requestToken(r *http.Request, st *state) (string, error) {
+// requestToken unmasks the token the request carries into got: the
+// header's, which is looked at first so that a JSON body is never read, or
+// else the form field's.
+func (p *Protector) requestToken(got *[secretLen]byte, r *http.Request, st *state) error {
 	switch hv := r.Header[p.headerName]; {
 	case len(hv) > 1:
-		return "", ErrRepeatedHeader
+		return ErrRepeatedHeader
 	case len(hv) == 1 && hv[0] != "":
-		return hv[0], nil
+		return unmask(got, hv[0])
 	}
 	switch ct := mediaType(r); {
 	case strings.EqualFold(ct, "application/x-www-form-urlencoded"):
-		return p.urlencodedToken(r, st)
+		return p.urlencodedToken(got, r, st)
 	case strings.EqualFold(ct, "multipart/form-data"):
-		return p.multipartToken(r)
+		return p.multipartToken(got, r)
 	}
-	return "", ErrNoToken
+	return ErrNoToken
+}
+
+// unmask is unmaskToken with the token layer's reason for a token that
+// does not decode.
+func unmask[T string | []byte](got *[secretLen]byte, tok T) error {
+	if !unmaskToken(got, tok) {
+		return ErrBadToken
+	}
+	return nil
 }
 
 // compare checks the unmasked token against the secret (and, with
