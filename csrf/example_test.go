@@ -268,3 +268,31 @@ func ExampleConfig_previousKeys() {
 	// old cookie after the rotation: 403
 	// csrf: PreviousKeys[0] is 9 bytes: a previous key must be a whole former Key (at least 32 bytes); remove the entry or fix its value
 }
+
+// Middleware that must refuse to run without CSRF protection in front (as
+// auth's login handler does) asks Protected: it renders no token, so the
+// response is left alone.
+func ExampleProtected() {
+	guarded := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !csrf.Protected(r) {
+				http.Error(w, "server misconfigured: no CSRF protection", http.StatusInternalServerError)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	ok := guarded(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	p, err := csrf.New(csrf.Config{Key: key, Logger: quiet})
+	if err != nil {
+		panic(err)
+	}
+	for _, h := range []http.Handler{ok, p.Handler(ok)} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "http://localhost:8000/", nil))
+		fmt.Println(w.Code, w.Header().Get("Set-Cookie") == "")
+	}
+	// Output:
+	// 500 true
+	// 200 true
+}
