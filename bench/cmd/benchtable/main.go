@@ -136,10 +136,11 @@ func signed(x float64, unit string) string {
 	return fmt.Sprintf("%+.0f%s", x, unit)
 }
 
-// verdict is one target's line.
+// verdict is one target's line; an info line reports a number that has
+// no target of its own.
 type verdict struct {
 	target, measured string
-	met, known       bool
+	met, known, info bool
 }
 
 func (v verdict) row() string {
@@ -147,6 +148,8 @@ func (v verdict) row() string {
 	switch {
 	case !v.known:
 		word = "not measured"
+	case v.info:
+		word = "reported"
 	case v.met:
 		word = "met"
 	}
