@@ -242,10 +242,7 @@ func (a *Accounts) List(ctx context.Context) ([]User, error) { return a.users.Li
 // Authenticate does not throttle; the Authenticator's login handler does.
 func (a *Accounts) Authenticate(ctx context.Context, username, password string) (User, error) {
 	u, err := a.authenticate(ctx, username, password, gate{})
-	if errors.Is(err, ErrInvalidCredentials) {
-		return User{}, ErrInvalidCredentials // never say which of them was wrong
-	}
-	return u, err
+	return u, generic(err)
 }
 
 // gate runs throttling inside the hashing slot, so at most
@@ -265,6 +262,15 @@ var (
 	errWrongPassword   = fmt.Errorf("%w: wrong password", ErrInvalidCredentials)
 	errAccountDisabled = fmt.Errorf("%w: account disabled", ErrInvalidCredentials)
 )
+
+// generic turns any of those refusals into ErrInvalidCredentials itself,
+// for callers that may show the error: it never says which part was wrong.
+func generic(err error) error {
+	if errors.Is(err, ErrInvalidCredentials) {
+		return ErrInvalidCredentials
+	}
+	return err
+}
 
 // authenticate is Authenticate plus throttling hooks. A refusal is one of
 // the errors above, which say why.

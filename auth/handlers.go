@@ -428,10 +428,7 @@ func (a *Authenticator) ChangePassword(w http.ResponseWriter, r *http.Request, c
 	userKey := usernameKey(u.Username)
 	addrKey := addrKey(clientAddr(r, a.proxies))
 	if _, err := a.accounts.authenticate(ctx, u.Username, current, a.loginGate(ctx, userKey, addrKey)); err != nil {
-		if errors.Is(err, ErrInvalidCredentials) {
-			return ErrInvalidCredentials
-		}
-		return err
+		return generic(err)
 	}
 	if err := a.accounts.setPassword(ctx, u.ID, newPassword); err != nil {
 		return err

@@ -29,23 +29,24 @@ func AddVary(h http.Header, field string) {
 
 // Private makes h's response unstorable by shared caches (CDNs, proxies),
 // which would otherwise hand the secret it carries to every later visitor.
-// Without a Cache-Control header it sets "private"; otherwise see
-// PrivateDirectives.
+// Without a Cache-Control header it sets "private"; a header that already
+// says "private" or "no-store" stays; otherwise "public" and "s-maxage" are
+// dropped and "private" is put first, keeping the browser's own max-age.
 func Private(h http.Header) {
 	cc := h["Cache-Control"]
 	if len(cc) == 0 {
 		h["Cache-Control"] = []string{"private"}
 		return
 	}
-	h["Cache-Control"] = []string{PrivateDirectives(strings.Join(cc, ", "))}
+	h["Cache-Control"] = []string{privateDirectives(strings.Join(cc, ", "))}
 }
 
-// PrivateDirectives rewrites a Cache-Control value so that shared caches
+// privateDirectives rewrites a Cache-Control value so that shared caches
 // may not store the response: a value that already says "private" or
 // "no-store" is kept as it is; otherwise "public" and "s-maxage" are
 // dropped and "private" is put first. Other directives (such as the
 // browser's own max-age) stay.
-func PrivateDirectives(cc string) string {
+func privateDirectives(cc string) string {
 	kept := []string{"private"}
 	for d := range strings.SplitSeq(cc, ",") {
 		d = strings.TrimSpace(d)
