@@ -12,8 +12,8 @@ const csrfKey = reservedPrefix + "csrf"
 // CSRFSecretStore keeps a per-session CSRF secret under a reserved session
 // key. Its method set matches csrf.SecretStore, so a value of it can be
 // used as csrf.Config.Secrets without this package importing csrf. The
-// secret follows the session: it survives Renew and BindUser and ends with
-// Destroy. It is safe for concurrent use.
+// secret follows the session: it survives Renew and a BindUser that keeps
+// the data, and ends with Destroy and with a BindUser to another user. It is safe for concurrent use.
 type CSRFSecretStore struct{ m *Manager }
 
 // CSRFSecrets returns the adapter for csrf.Config.Secrets. The csrf

@@ -15,6 +15,9 @@
 //   - Fixation: an ID the server did not issue, or one whose session ended,
 //     is never adopted; the next write issues a fresh ID. Renew (called by
 //     BindUser at login) moves the data to a new ID and retires the old one.
+//   - A shared browser: BindUser to another user than the one bound deletes
+//     the old session and starts an empty one, so nothing leaks between
+//     users who log in one after the other.
 //   - Replay after logout: Destroy deletes the session in the store, so a
 //     copied cookie is worthless afterwards, unlike signed-cookie sessions.
 //     DestroyUserSessions ends every session of a user through the store's

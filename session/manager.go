@@ -282,12 +282,25 @@ func (m *Manager) Renew(ctx context.Context) error {
 // BindUser renews the session's ID, binds it to userID ("" unbinds) and
 // starts a new absolute lifetime: a fresh authentication earns a full
 // Lifetime. The user index lets DestroyUserSessions find the session.
+//
+// An anonymous session, or one already bound to userID, keeps its data.
+// A session bound to another user (a shared browser where nobody logged
+// out), or unbound from its user with "", is deleted from the store first,
+// as by Destroy, and userID starts from an empty session: nothing the
+// previous user stored, or this request put before the call, carries over.
+// A store failure deleting it is returned.
 func (m *Manager) BindUser(ctx context.Context, userID string) error {
 	st, err := m.locked(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.mu.Unlock()
+	if st.userID != "" && st.userID != userID {
+		if err := st.deleteStored(ctx); err != nil {
+			return err
+		}
+		st.startFresh()
+	}
 	st.renew = true
 	st.userID, st.userChanged = userID, true
 	st.md.deadline, st.deadlineSet = m.now().Add(m.cfg.Lifetime), true
@@ -329,6 +342,18 @@ func (m *Manager) Destroy(ctx context.Context) error {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if err := st.deleteStored(ctx); err != nil {
+		return err
+	}
+	st.startFresh()
+	st.destroyed = st.cookieID != "" || st.destroyed
+	return nil
+}
+
+// deleteStored deletes the request's session from the store, if one is
+// stored (loaded, or named by the cookie and not loaded yet), and marks
+// the cookie for expiry. The caller holds st.mu.
+func (st *reqState) deleteStored(ctx context.Context) error {
 	var key string
 	switch {
 	case st.loaded && !st.fresh:
@@ -336,16 +361,16 @@ func (m *Manager) Destroy(ctx context.Context) error {
 	case !st.loaded && st.cookieID != "":
 		key = HashID(st.cookieID)
 	}
-	if key != "" {
-		sctx, cancel := m.storeCtx(context.WithoutCancel(ctx))
-		err := m.store.Delete(sctx, key)
-		cancel()
-		if err != nil {
-			return st.fault("destroy", err)
-		}
+	if key == "" {
+		return nil
 	}
-	st.startFresh()
-	st.destroyed = st.cookieID != "" || key != "" || st.destroyed
+	sctx, cancel := st.m.storeCtx(context.WithoutCancel(ctx))
+	err := st.m.store.Delete(sctx, key)
+	cancel()
+	if err != nil {
+		return st.fault("destroy", err)
+	}
+	st.destroyed = true
 	return nil
 }
 
