@@ -56,7 +56,7 @@ func TestBindUserToAnotherUserStartsEmpty(t *testing.T) {
 			if keys, _ := f.mem.UserSessions(t.Context(), "alice"); len(keys) != tc.wantAlice {
 				t.Errorf("alice has %d sessions, want %d", len(keys), tc.wantAlice)
 			}
-			if n := f.mem.Len(); n != 1 {
+			if n := f.store.sessions(t); n != 1 {
 				t.Errorf("%d sessions stored, want 1", n)
 			}
 		})

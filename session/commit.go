@@ -75,12 +75,16 @@ func (st *reqState) commit(hdr http.Header, headersSent bool) {
 		return
 	}
 	st.clearChanges()
+	// A session that ended elsewhere (st.fresh again) or moved to an ID
+	// this request does not know (st.id == "") gets no cookie: the browser
+	// may already hold a newer session's cookie, which must not be expired.
 	switch {
-	case st.fresh: // the session vanished under us (destroyed elsewhere)
-		if !headersSent {
-			st.m.setCookie(hdr, st.r, "", time.Time{}, true)
+	case !st.fresh && st.id == "":
+		if cookie {
+			st.m.logEvent(slog.LevelInfo, st.r, "session cookie not updated",
+				errors.New("session: another request renewed the session while this one ran; its response carries the new ID"))
 		}
-	case cookie:
+	case !st.fresh && cookie:
 		st.m.setCookie(hdr, st.r, st.id, st.md.deadline, st.md.persist)
 		st.destroyed = false
 	case st.destroyed && !headersSent:
@@ -112,13 +116,15 @@ func (st *reqState) record(now time.Time) Record {
 // ID while it runs, nor bring back a session that was destroyed meanwhile
 // (logout in another tab, DestroyUserSessions after a password change). So
 // it re-reads the old session, writes the new one, and then retires the
-// old ID with a compare-and-swap: a tombstone (an already-expired record
-// bound to no user) committed over exactly the version it merged. If the
-// old session changed in between, the change is merged into the new
-// session and the retirement retried; if it ended in between, the renewal
-// ends too, unless this request bound a user (a fresh login), which then
-// keeps only its own changes. Once the tombstone is in place no other
-// request can commit to the old ID, and deleting it is housekeeping.
+// old ID with a compare-and-swap: a tombstone committed over exactly the
+// version it merged. If the old session changed in between, the change is
+// merged into the new session and the retirement retried; if it ended in
+// between, the renewal ends too, unless this request bound a user (a fresh
+// login), which then keeps only its own changes. If another request
+// renewed it in between, this renewal starts from, and retires, that
+// newer session. Once the tombstone is in place no request can commit to
+// the old ID any more; the tombstone stays for renewalGrace, so that
+// requests still running follow it (see current).
 func (st *reqState) writeNew(now time.Time) error {
 	m := st.m
 	ctx, cancel := st.commitCtx()
@@ -126,44 +132,26 @@ func (st *reqState) writeNew(now time.Time) error {
 	oldKey := ""
 	var oldVersion uint64
 	if st.renew && !st.fresh {
-		oldKey = st.key
-		alive, err := st.reread(ctx, oldKey, now)
+		live, err := st.reread(ctx, st.key, now)
 		if err != nil {
 			return err
 		}
-		if !alive {
+		if live == "" {
 			if !st.userChanged {
 				st.ended()
 				return nil
 			}
 			st.mergeOnto(Record{}, st.md)
-			oldKey = ""
 		}
-		oldVersion = st.version
+		oldKey, oldVersion = live, st.version
 	}
-	st.version = 0
-	var key string
-	for attempt := 0; ; attempt++ {
-		id := newID()
-		key = HashID(id)
-		v, err := m.store.Commit(ctx, key, st.record(now))
-		if errors.Is(err, ErrConflict) && attempt < 2 {
-			continue // a random 256-bit key cannot collide; be robust anyway
-		}
-		if err != nil {
-			return err
-		}
-		st.id, st.key, st.version, st.fresh = id, key, v, false
-		st.md.lastSeen = now
-		break
+	if err := st.storeNewID(ctx, now); err != nil {
+		return err
 	}
-	if oldKey == "" {
-		return nil
-	}
-	for attempt := 1; ; attempt++ {
-		_, err := m.store.Commit(ctx, oldKey, tombstone(oldVersion, now))
+	for attempt := 1; oldKey != ""; attempt++ {
+		_, err := m.store.Commit(ctx, oldKey, tombstone(oldVersion, now, st.key))
 		if err == nil {
-			break
+			return nil
 		}
 		if !errors.Is(err, ErrConflict) || attempt == MaxCommitAttempts {
 			st.discardNew(ctx)
@@ -179,20 +167,20 @@ func (st *reqState) writeNew(now time.Time) error {
 			}
 		}
 		newVersion := st.version
-		alive, err := st.reread(ctx, oldKey, now)
+		live, err := st.reread(ctx, oldKey, now)
 		if err != nil {
 			st.discardNew(ctx)
 			return err
 		}
-		if !alive && !st.userChanged {
+		if live == "" && !st.userChanged {
 			st.discardNew(ctx)
 			st.ended()
 			return nil
 		}
-		if !alive {
+		if live == "" {
 			st.mergeOnto(Record{}, st.md)
 		}
-		oldVersion = st.version
+		oldKey, oldVersion = live, st.version
 		st.version = newVersion
 		v, err := m.store.Commit(ctx, st.key, st.record(now))
 		if err != nil {
@@ -200,32 +188,71 @@ func (st *reqState) writeNew(now time.Time) error {
 			return err
 		}
 		st.version = v
-		if !alive {
-			return nil
-		}
-	}
-	if err := m.store.Delete(ctx, oldKey); err != nil {
-		// The tombstone already ended the old ID; the store reclaims it
-		// at its expiry.
-		m.logEvent(slog.LevelWarn, st.r, "session store cleanup failed", err)
 	}
 	return nil
 }
 
-// reread replaces the request's view of the session stored under key by
-// the stored one with this request's changes re-applied, and reports
-// whether that session is still alive.
-func (st *reqState) reread(ctx context.Context, key string, now time.Time) (bool, error) {
-	rec, found, err := st.m.store.Find(ctx, key)
-	if err != nil {
-		return false, err
+// storeNewID stores the request's view of the session under a new ID.
+func (st *reqState) storeNewID(ctx context.Context, now time.Time) error {
+	st.version = 0
+	for attempt := 0; ; attempt++ {
+		id := newID()
+		key := HashID(id)
+		v, err := st.m.store.Commit(ctx, key, st.record(now))
+		if errors.Is(err, ErrConflict) && attempt < 2 {
+			continue // a random 256-bit key cannot collide; be robust anyway
+		}
+		if err != nil {
+			return err
+		}
+		st.id, st.key, st.version, st.fresh = id, key, v, false
+		st.md.lastSeen = now
+		return nil
 	}
-	md, ok := decodeMeta(rec.Values[metaKey])
-	if !found || !ok || st.m.expired(md, now) {
-		return false, nil
+}
+
+// reread replaces the request's view of the session stored under key by
+// the session as it is now (see current) with this request's changes
+// re-applied. It returns the key the session lives under now, or "" when
+// it ended.
+func (st *reqState) reread(ctx context.Context, key string, now time.Time) (string, error) {
+	rec, md, live, err := st.current(ctx, key, now)
+	if err != nil || live == "" {
+		return "", err
 	}
 	st.mergeOnto(rec, md)
-	return true, nil
+	return live, nil
+}
+
+// maxRenewalHops bounds how many renewals current follows.
+const maxRenewalHops = 8
+
+// current finds the session stored under key as it is now. A renewal's
+// tombstone names the new key, and current follows it while the renewed
+// session is bound to the user this request loaded: a request that was
+// running while another request of the same browser renewed the session
+// (log out other devices, a password change) commits to the renewed
+// session instead of losing its change. A renewal that changed the user
+// (a login) is not followed, so a request on the session as it was before
+// can never write into the session as it is after. It returns live == ""
+// when the session was destroyed, expired or renewed for another user.
+func (st *reqState) current(ctx context.Context, key string, now time.Time) (rec Record, md meta, live string, err error) {
+	for hop := 0; hop <= maxRenewalHops; hop++ {
+		rec, found, err := st.m.store.Find(ctx, key)
+		if err != nil || !found {
+			return Record{}, meta{}, "", err
+		}
+		if next := rec.Values[renewedKey]; len(next) == hashIDLen {
+			key = string(next)
+			continue
+		}
+		md, ok := decodeMeta(rec.Values[metaKey])
+		if !ok || st.m.expired(md, now) || (hop > 0 && rec.UserID != st.loadedUser) {
+			return Record{}, meta{}, "", nil
+		}
+		return rec, md, key, nil
+	}
+	return Record{}, meta{}, "", nil
 }
 
 // ended drops this request's changes because its session was destroyed or
@@ -245,16 +272,24 @@ func (st *reqState) discardNew(ctx context.Context) {
 	}
 }
 
+// renewalGrace is how long a renewed session's tombstone is kept: a
+// request that loaded the session before the renewal and commits within
+// this time follows the renewal; a later one finds the session gone and
+// drops its change (logged), still leaving the cookie alone.
+const renewalGrace = 5 * time.Minute
+
 // tombstone is the record that retires a renewed session's old ID: it
-// replaces exactly version and is dead on arrival for every Manager (its
-// deadline is long past, whatever their clocks say), bound to no user, and
-// kept by the store only briefly.
-func tombstone(version uint64, now time.Time) Record {
+// replaces exactly version, is dead on arrival for every Manager that
+// loads it (its deadline is long past, whatever their clocks say), is
+// bound to no user, names the store key of the renewed session (a hash,
+// useless as a cookie) for the requests still running, and is kept by the
+// store for renewalGrace.
+func tombstone(version uint64, now time.Time, renewed string) Record {
 	md := meta{deadline: time.Unix(1, 0), lastSeen: time.Unix(1, 0)}
 	return Record{
-		Values:  map[string][]byte{metaKey: md.encode()},
+		Values:  map[string][]byte{metaKey: md.encode(), renewedKey: []byte(renewed)},
 		Version: version,
-		Expiry:  now.Add(time.Minute),
+		Expiry:  now.Add(renewalGrace),
 	}
 }
 
@@ -286,17 +321,18 @@ func (st *reqState) writeExisting(now time.Time) error {
 				return err
 			}
 		}
-		rec, found, err := m.store.Find(ctx, st.key)
+		live, err := st.reread(ctx, st.key, now)
 		if err != nil {
 			return err
 		}
-		md, ok := decodeMeta(rec.Values[metaKey])
-		if !found || !ok || m.expired(md, now) {
-			// Destroyed or expired by someone else: do not resurrect it.
+		switch live {
+		case "": // destroyed or expired by someone else: do not resurrect it
 			st.ended()
 			return nil
+		case st.key:
+		default: // renewed by another request, whose response has the new ID
+			st.id, st.key = "", live
 		}
-		st.mergeOnto(rec, md)
 	}
 }
 

@@ -33,7 +33,7 @@ func TestCSRFProtectorWithSessionSecrets(t *testing.T) {
 	if token == "" || c == nil {
 		t.Fatalf("token %q, session cookie %v", token, c)
 	}
-	if f.mem.Len() != 1 {
+	if f.store.sessions(t) != 1 {
 		t.Fatalf("secret not kept in the session store")
 	}
 	for name, tok := range map[string]string{"right token": token, "wrong token": strings.Repeat("A", len(token))} {

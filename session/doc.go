@@ -102,14 +102,25 @@
 //     wins, whatever the order in which they started.
 //   - A request that changed nothing never writes (except the idle refresh).
 //   - If the session was destroyed or expired while the request ran, its
-//     changes are dropped and its cookie expired; a destroyed session is
-//     never resurrected.
+//     changes are dropped (and logged); a destroyed session is never
+//     resurrected. Its response leaves the cookie alone: the request that
+//     ended the session expired it, and by now the browser may hold the
+//     cookie of a newer session.
 //   - Renew retires the old ID with a compare-and-swap (an expired
 //     tombstone committed over the version it merged), so a change another
 //     request commits to the old ID during the renewal is carried over,
 //     never lost. If the session ends during a Renew (logout in another
 //     tab, DestroyUserSessions), the renewal ends too; only a BindUser (a
 //     fresh login) then goes on, keeping just its own request's changes.
+//   - A request that loaded the session before another request renewed it
+//     (an autosave racing "log out other devices") commits its changes to
+//     the renewed session: the tombstone names the renewed session's store
+//     key for 5 minutes. Its response sends no cookie, so the browser keeps
+//     the new ID the renewing response set, whichever arrives last. A
+//     renewal that changed the user (a login) is not followed: a request
+//     on the anonymous session never writes into the logged-in one.
+//     Renewing an ID already renewed renews from the newer session, so a
+//     Renew always ends with an ID only its own response has seen.
 //
 // Manager is safe for concurrent use, and so is each request's session:
 // a handler may use it from several goroutines.

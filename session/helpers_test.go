@@ -47,6 +47,7 @@ type countingStore struct {
 	deleteErr  error
 	block      bool // calls wait for their context to end
 	beforeFind func()
+	keys       map[string]struct{} // every key committed to
 }
 
 var errDown = errors.New("connection refused")
@@ -92,6 +93,10 @@ func (s *countingStore) Commit(ctx context.Context, key string, rec session.Reco
 	s.commits.Add(1)
 	s.mu.Lock()
 	err := s.commitErr
+	if s.keys == nil {
+		s.keys = make(map[string]struct{})
+	}
+	s.keys[key] = struct{}{}
 	s.mu.Unlock()
 	if err := s.check(ctx, err); err != nil {
 		return 0, err
@@ -108,6 +113,30 @@ func (s *countingStore) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	return s.Store.Delete(ctx, key)
+}
+
+// sessions counts the live sessions among the keys committed to: the
+// records still stored, less the tombstones of renewed sessions (which
+// name the session they were renewed to under a reserved key).
+func (s *countingStore) sessions(t *testing.T) int {
+	t.Helper()
+	s.mu.Lock()
+	keys := make([]string, 0, len(s.keys))
+	for k := range s.keys {
+		keys = append(keys, k)
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, k := range keys {
+		rec, found, err := s.Store.Find(context.Background(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, tomb := rec.Values["\x00renewed"]; found && !tomb {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *countingStore) reset() {

@@ -51,3 +51,6 @@ func HashID(id string) string {
 	hex.Encode(buf[:], sum[:])
 	return string(buf[:])
 }
+
+// hashIDLen is the length of a store key made by HashID.
+const hashIDLen = 2 * sha256.Size

@@ -82,7 +82,10 @@ type reqState struct {
 	values  map[string][]byte // excluding metaKey
 	userID  string
 	version uint64
-	md      meta
+	// loadedUser is userID as loaded: a renewal made by another request
+	// is followed only while it keeps this user (see current).
+	loadedUser string
+	md         meta
 
 	// What this request changed.
 	changed     map[string]struct{}
@@ -170,7 +173,7 @@ func (st *reqState) startFresh() {
 func (st *reqState) startFreshWith(values map[string][]byte, now time.Time) {
 	st.loaded = true
 	st.fresh = true
-	st.id, st.key, st.userID, st.version = "", "", "", 0
+	st.id, st.key, st.userID, st.loadedUser, st.version = "", "", "", "", 0
 	st.values = values
 	if st.changed == nil {
 		st.changed = make(map[string]struct{})
@@ -223,6 +226,7 @@ func (st *reqState) load() error {
 	st.fresh = false
 	st.id, st.key = st.cookieID, key
 	st.values, st.userID, st.version, st.md = rec.Values, rec.UserID, rec.Version, md
+	st.loadedUser = rec.UserID
 	return nil
 }
 

@@ -93,7 +93,7 @@ func TestRenewRaces(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				b, err := session.New(session.Config{Store: f.mem, Now: f.clock.Now, Logger: discard()})
+				b, err := session.New(session.Config{Store: f.store, Now: f.clock.Now, Logger: discard()})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -116,13 +116,13 @@ func TestRenewRaces(t *testing.T) {
 				if _, ok := f.get(t, old, "cart"); ok {
 					t.Error("old ID still works")
 				}
-				alive := nc != nil && nc.Value != "" && f.mem.Len() > 0
+				alive := nc != nil && nc.Value != "" && f.store.sessions(t) > 0
 				if alive != tc.wantAlive {
-					t.Fatalf("renewed session alive = %v, want %v (cookie %v, %d stored)", alive, tc.wantAlive, nc, f.mem.Len())
+					t.Fatalf("renewed session alive = %v, want %v (cookie %v, %d stored)", alive, tc.wantAlive, nc, f.store.sessions(t))
 				}
 				if !alive {
-					if f.mem.Len() != 0 {
-						t.Errorf("%d sessions left in the store, want 0", f.mem.Len())
+					if f.store.sessions(t) != 0 {
+						t.Errorf("%d sessions left in the store, want 0", f.store.sessions(t))
 					}
 					if keys, _ := f.mem.UserSessions(t.Context(), "alice"); len(keys) != 0 {
 						t.Errorf("alice still has sessions %v", keys)
@@ -148,4 +148,129 @@ func serve(m *session.Manager, c *http.Cookie, h http.HandlerFunc) *httptest.Res
 	w := httptest.NewRecorder()
 	m.Handler(h).ServeHTTP(w, r)
 	return w
+}
+
+// TestWriteDuringAnotherRequestsRenewal: request B (an autosave) loads the
+// session, then request A from the same browser renews it (log out other
+// devices, a password change) and its response carries the new ID, then B
+// commits a change to another key. B's change follows the renewal to the
+// new ID, and B's response leaves the browser's cookie alone: whichever
+// response arrives last, the user stays logged in with every change.
+func TestWriteDuringAnotherRequestsRenewal(t *testing.T) {
+	renew := func(m *session.Manager, r *http.Request) { _ = m.Renew(r.Context()) }
+	cases := []struct {
+		name string
+		// renewals run one after the other while B waits, each with the
+		// cookie the previous one set.
+		renewals []func(*session.Manager, *http.Request)
+		// b is B's change.
+		b        func(*session.Manager, *http.Request)
+		wantKeys map[string]string
+	}{
+		{
+			name:     "one renewal",
+			renewals: []func(*session.Manager, *http.Request){renew},
+			b:        func(m *session.Manager, r *http.Request) { m.PutString(r.Context(), "draft", "autosaved") },
+			wantKeys: map[string]string{"cart": "3 apples", "draft": "autosaved"},
+		},
+		{
+			name:     "two renewals in a row",
+			renewals: []func(*session.Manager, *http.Request){renew, renew},
+			b:        func(m *session.Manager, r *http.Request) { m.PutString(r.Context(), "draft", "autosaved") },
+			wantKeys: map[string]string{"cart": "3 apples", "draft": "autosaved"},
+		},
+		{
+			name:     "a re-login of the same user",
+			renewals: []func(*session.Manager, *http.Request){func(m *session.Manager, r *http.Request) { _ = m.BindUser(r.Context(), "alice") }},
+			b:        func(m *session.Manager, r *http.Request) { m.Delete(r.Context(), "cart") },
+			wantKeys: map[string]string{"cart": ""},
+		},
+		{
+			name:     "B asks for a persistent cookie",
+			renewals: []func(*session.Manager, *http.Request){renew},
+			b: func(m *session.Manager, r *http.Request) {
+				m.PutString(r.Context(), "draft", "autosaved")
+				m.RememberMe(r.Context(), true)
+			},
+			wantKeys: map[string]string{"cart": "3 apples", "draft": "autosaved"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			old := f.start(t, "cart", "3 apples")
+			old = sessionCookie(t, f.do(t, func(w http.ResponseWriter, r *http.Request) { _ = f.m.BindUser(r.Context(), "alice") }, old))
+
+			loaded, renewed := make(chan struct{}), make(chan struct{})
+			bDone := make(chan *httptest.ResponseRecorder)
+			go func() {
+				bDone <- serve(f.m, old, func(w http.ResponseWriter, r *http.Request) {
+					_ = f.m.Keys(r.Context()) // B loads the session...
+					close(loaded)
+					<-renewed // ...and commits only after A's renewal.
+					tc.b(f.m, r)
+				})
+			}()
+			<-loaded
+			nc := old
+			for _, op := range tc.renewals {
+				c := sessionCookie(t, serve(f.m, nc, func(w http.ResponseWriter, r *http.Request) { op(f.m, r) }))
+				if c == nil || c.Value == "" || c.Value == nc.Value {
+					t.Fatalf("renewal set no new cookie: %v", c)
+				}
+				nc = c
+			}
+			close(renewed)
+			wb := <-bDone
+
+			if c := sessionCookie(t, wb); c != nil {
+				t.Errorf("B's response sets the session cookie %q (Max-Age %d): it must leave the renewed session's cookie alone", c.Value, c.MaxAge)
+			}
+			if _, ok := f.get(t, old, "cart"); ok {
+				t.Error("the old ID still works")
+			}
+			for k, want := range tc.wantKeys {
+				if got, _ := f.get(t, nc, k); got != want {
+					t.Errorf("%s = %q under the new ID, want %q", k, got, want)
+				}
+			}
+			var user string
+			f.do(t, func(w http.ResponseWriter, r *http.Request) { user = f.m.UserID(r.Context()) }, nc)
+			if user != "alice" {
+				t.Errorf("user %q after B, want alice", user)
+			}
+		})
+	}
+}
+
+// TestRenewalIsNotFollowedAcrossUsers: a request that loaded an anonymous
+// session must not write into the session it became at a login, which
+// may be another browser's (a planted session ID): its change is dropped,
+// and its response sends no cookie.
+func TestRenewalIsNotFollowedAcrossUsers(t *testing.T) {
+	f := newFixture(t, nil)
+	old := f.start(t, "cart", "3 apples")
+	loaded, renewed := make(chan struct{}), make(chan struct{})
+	bDone := make(chan *httptest.ResponseRecorder)
+	go func() {
+		bDone <- serve(f.m, old, func(w http.ResponseWriter, r *http.Request) {
+			_ = f.m.Keys(r.Context())
+			close(loaded)
+			<-renewed
+			f.m.PutString(r.Context(), "planted", "by the attacker")
+		})
+	}()
+	<-loaded
+	nc := sessionCookie(t, serve(f.m, old, func(w http.ResponseWriter, r *http.Request) { _ = f.m.BindUser(r.Context(), "alice") }))
+	close(renewed)
+	wb := <-bDone
+	if c := sessionCookie(t, wb); c != nil {
+		t.Errorf("B's response sets the session cookie: %v", c)
+	}
+	if got, ok := f.get(t, nc, "planted"); ok {
+		t.Errorf("alice's session holds %q, written by a request on the anonymous session", got)
+	}
+	if got, _ := f.get(t, nc, "cart"); got != "3 apples" {
+		t.Errorf("cart = %q: the login lost the anonymous session's data", got)
+	}
 }

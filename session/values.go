@@ -230,6 +230,10 @@ type meta struct {
 	persist  bool      // persistent ("remember me") cookie
 }
 
+// renewedKey, in a renewed session's tombstone, holds the store key of
+// the session it was renewed to.
+const renewedKey = reservedPrefix + "renewed"
+
 const (
 	metaKey     = reservedPrefix + "meta"
 	metaVersion = 1

@@ -139,7 +139,7 @@ func TestEarlyHintsDoNotCommit(t *testing.T) {
 		f.m.PutString(r.Context(), "k", "v")
 		w.Header().Set("Link", "</app.css>; rel=preload")
 		w.WriteHeader(http.StatusEarlyHints)
-		if f.mem.Len() != 0 {
+		if f.store.sessions(t) != 0 {
 			t.Error("103 Early Hints committed the session")
 		}
 		_, _ = w.Write([]byte("ok"))
@@ -150,7 +150,7 @@ func TestEarlyHintsDoNotCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if f.mem.Len() != 1 || len(resp.Cookies()) != 1 || resp.StatusCode != http.StatusOK {
-		t.Errorf("final response %d with cookies %v; %d stored", resp.StatusCode, resp.Cookies(), f.mem.Len())
+	if f.store.sessions(t) != 1 || len(resp.Cookies()) != 1 || resp.StatusCode != http.StatusOK {
+		t.Errorf("final response %d with cookies %v; %d stored", resp.StatusCode, resp.Cookies(), f.store.sessions(t))
 	}
 }

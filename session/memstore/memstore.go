@@ -143,8 +143,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Len returns the number of stored sessions, including expired ones the
-// reaper has not reclaimed yet.
+// Len returns the number of stored records: sessions, including expired
+// ones the reaper has not reclaimed yet, and the short-lived records that
+// retire a renewed session's old ID.
 func (s *Store) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
