@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSharedCachesNeverStoreSessionResponses checks the caching headers of
@@ -16,19 +17,23 @@ func TestSharedCachesNeverStoreSessionResponses(t *testing.T) {
 	cases := []struct {
 		name        string
 		handlerCC   string // Cache-Control the handler sets
+		expires     bool   // the handler sets Expires an hour ahead
 		existing    bool   // the request carries a session
 		access      func(f *fixture, r *http.Request)
 		wantCC      string // exact Cache-Control wanted ("" = any)
 		wantPrivate bool   // Cache-Control must forbid shared caches
 		wantVary    bool
 	}{
-		{"new session, no Cache-Control", "", false, put, `no-cache="Set-Cookie"`, false, true},
-		{"new session, public page", "public, max-age=300", false, put, "", true, true},
-		{"new session, s-maxage page", "max-age=60, s-maxage=600", false, put, "", true, true},
-		{"new session, no-store kept", "no-store", false, put, "no-store", false, true},
-		{"new session, private kept", "private, max-age=60", false, put, "private, max-age=60", false, true},
-		{"read-only use of a session", "", true, read, "", false, true},
-		{"session not used", "public, max-age=300", true, nil, "public, max-age=300", false, false},
+		{"new session, no Cache-Control", "", false, false, put, "private", true, true},
+		// Expires alone lets a shared cache store the page (RFC 9111),
+		// with its Set-Cookie, unless Cache-Control forbids it.
+		{"new session, Expires but no Cache-Control", "", true, false, put, "private", true, true},
+		{"new session, public page", "public, max-age=300", false, false, put, "", true, true},
+		{"new session, s-maxage page", "max-age=60, s-maxage=600", false, false, put, "", true, true},
+		{"new session, no-store kept", "no-store", false, false, put, "no-store", false, true},
+		{"new session, private kept", "private, max-age=60", false, false, put, "private, max-age=60", false, true},
+		{"read-only use of a session", "", false, true, read, "", false, true},
+		{"session not used", "public, max-age=300", false, true, nil, "public, max-age=300", false, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,6 +45,9 @@ func TestSharedCachesNeverStoreSessionResponses(t *testing.T) {
 			w := f.do(t, func(w http.ResponseWriter, r *http.Request) {
 				if tc.handlerCC != "" {
 					w.Header().Set("Cache-Control", tc.handlerCC)
+				}
+				if tc.expires {
+					w.Header().Set("Expires", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
 				}
 				if tc.access != nil {
 					tc.access(f, r)

@@ -55,10 +55,7 @@ func (m *Manager) setCookie(hdr http.Header, r *http.Request, id string, deadlin
 	}
 	header.SetCookie(hdr, c)
 	header.AddVary(hdr, "Cookie")
-	// Shared caches must not hand this cookie to anyone else.
-	if len(hdr["Cache-Control"]) == 0 {
-		hdr.Set("Cache-Control", `no-cache="Set-Cookie"`)
-	} else {
-		header.Private(hdr)
-	}
+	// Shared caches must not store this response, or they would hand the
+	// cookie to anyone else: "private" (a handler's "no-store" stays).
+	header.Private(hdr)
 }

@@ -26,8 +26,9 @@
 //     __Host- name prefix on HTTPS (so no subdomain or plain-HTTP page can
 //     plant or overwrite it); SameSite=Lax by default.
 //   - Shared caches: a response that used the session says Vary: Cookie;
-//     one that sets the cookie is never storable by a shared cache (a
-//     handler's "public" or "s-maxage" is replaced by "private"), so a CDN
+//     one that sets the cookie says Cache-Control: private (a handler's
+//     "no-store" or "private" stays; "public" and "s-maxage" are dropped),
+//     so no shared cache may store it, whatever its Expires, and a CDN
 //     cannot hand one visitor's session ID to the next.
 //   - Stale sessions: an idle timeout and an absolute lifetime that activity
 //     never extends.
