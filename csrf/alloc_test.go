@@ -108,7 +108,9 @@ func TestAllocsSafeGETWithCookie(t *testing.T) {
 	}
 	n := extraAllocs(t, h, mk)
 	t.Logf("GET with cookie: %v extra allocations", n)
-	if n > 4 {
-		t.Fatalf("GET with cookie costs %v extra allocations; want <= 4", n)
+	// One of them is the "private" Cache-Control of a page whose headers
+	// leave while a token may still be rendered into it.
+	if n > 5 {
+		t.Fatalf("GET with cookie costs %v extra allocations; want <= 5", n)
 	}
 }

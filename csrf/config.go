@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/bulwark-go/bulwark/internal/header"
 )
@@ -161,7 +162,7 @@ type Config struct {
 }
 
 // Protector is CSRF protection middleware. Build it with New; it is safe for
-// concurrent use and immutable after New.
+// concurrent use, and its configuration is fixed by New.
 type Protector struct {
 	mode            Mode
 	reportOnly      bool
@@ -183,8 +184,14 @@ type Protector struct {
 	// defaultPage: failure is the default page without Debug. That page
 	// shows no reason, so a rejection needs no request state (see reject).
 	defaultPage bool
+	debug       bool
 	logger      *slog.Logger
 	signer      *cookieSigner
+
+	// lateTokenLogged: the one Debug line about a token rendered after
+	// the headers went out has been written (see markRendered). The only
+	// field that changes after New.
+	lateTokenLogged atomic.Bool
 }
 
 // New validates cfg and returns a Protector. Errors quote the bad value and
@@ -201,6 +208,7 @@ func New(cfg Config) (*Protector, error) {
 		perForm:      cfg.PerFormTokens,
 		allowMissing: cfg.AllowMissingMetadata,
 		failure:      cfg.FailureHandler,
+		debug:        cfg.Debug,
 		logger:       cfg.Logger,
 	}
 	if p.logger == nil {

@@ -84,13 +84,29 @@
 // cookie needs re-signing), so it can add the Set-Cookie if the page
 // renders a token. A
 // token rendered after that point cannot reach the client and is logged.
-// Responses that render a token carry Vary: Cookie; so do HTML responses
-// (or responses without a Content-Type) whose headers go out before the
-// handler has finished, since a token may still follow. A rejected request
-// never receives a Set-Cookie. A response that carries the csrf cookie is
-// made uncacheable by shared caches ("private" is added to Cache-Control,
-// replacing "public" and "s-maxage"), so a CDN cannot hand one client's
-// secret to every visitor.
+// A rejected request never receives a Set-Cookie.
+//
+// # Caches
+//
+// Any token unmasks to the client's secret, so a response that renders
+// one must never be stored by a shared cache (a CDN would hand the secret
+// to every visitor, the attacker included). Responses that render a token
+// carry Vary: Cookie and a private Cache-Control ("private" is added,
+// replacing "public" and "s-maxage"; a handler's "private" or "no-store"
+// stays); so does a response that carries the csrf cookie. An HTML
+// response (or one without a Content-Type) whose headers go out before
+// the handler has finished is treated alike, since a token may still
+// follow, except that one whose handler made it storable by shared caches
+// (a Cache-Control without "private" or "no-store", or an Expires) is held
+// back, up to 64 KiB, until the Protector knows: a page that renders no
+// token keeps the caching its handler chose.
+//
+// The limit: headers cannot change once sent. A token rendered after the
+// handler called WriteHeader, or after the first write of a non-HTML
+// response (a JSON endpoint that writes its status first), gets neither
+// header. Such a handler sets Vary: Cookie and Cache-Control: no-store
+// itself, or renders the token first. With Config.Debug the Protector logs
+// the first such response it sees.
 //
 // # Key rotation
 //

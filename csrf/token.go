@@ -162,9 +162,12 @@ func tokenState(r *http.Request) *state {
 // Token returns a fresh masked token for r's client: each call returns a
 // different string (a new one-time-pad mask, against BREACH) and all of
 // them verify until the secret is rotated. Rendering a token makes the
-// response carry Vary: Cookie and, when the client has no valid csrf cookie
-// yet or its cookie was signed with one of Config.PreviousKeys, the
-// Set-Cookie.
+// response carry Vary: Cookie, a private Cache-Control (any token unmasks
+// to the secret, so no shared cache may store it) and, when the client has
+// no valid csrf cookie yet or its cookie was signed with one of
+// Config.PreviousKeys, the Set-Cookie. Headers cannot change once sent: a
+// token rendered after WriteHeader, or after the first write of a non-HTML
+// response, gets none of them (see Caches in the package documentation).
 //
 // Token returns "" when r did not pass through a Full-mode Protector, on a
 // rejected request whose client has no secret, and when the secret store
@@ -179,7 +182,7 @@ func Token(r *http.Request) string {
 	if !st.ensureSecret() {
 		return ""
 	}
-	st.rendered = true
+	st.markRendered()
 	return maskToken(&st.secret)
 }
 
@@ -212,7 +215,7 @@ func FormToken(r *http.Request, method, action string) string {
 	if !st.ensureSecret() {
 		return ""
 	}
-	st.rendered = true
+	st.markRendered()
 	var fs [secretLen]byte
 	formSecret(&fs, &st.secret, strings.ToUpper(method), path)
 	return maskToken(&fs)

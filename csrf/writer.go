@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -22,9 +23,10 @@ import (
 // (and so the Set-Cookie) must go out.
 const maxBuffer = 64 << 10
 
-// finishHeaders adds Vary: Cookie and the Set-Cookie, once, before the
-// headers are written. complete says the handler has returned, so no token
-// can be rendered any more. st.mu is held.
+// finishHeaders adds Vary: Cookie, Cache-Control: private and the
+// Set-Cookie, once, before the headers are written. complete says the
+// handler has returned, so no token can be rendered any more. st.mu is
+// held.
 func (st *state) finishHeaders(complete bool) {
 	if st.headerDone {
 		return
@@ -34,15 +36,51 @@ func (st *state) finishHeaders(complete bool) {
 		return
 	}
 	h := st.w.Header()
-	// While the body is still to come a token may yet be rendered into it:
-	// an HTML response (or one whose type will be sniffed) gets Vary too.
+	// A token unmasks to the client's secret: a response that carries one
+	// depends on the cookie and must stay out of shared caches. While the
+	// body is still to come a token may yet be rendered into it, so an
+	// HTML response (or one whose type will be sniffed) is treated alike.
 	if st.rendered || (!complete && htmlish(h)) {
 		header.AddVary(h, "Cookie")
+		header.Private(h)
 	}
 	if st.issueCookie && (st.rendered || st.rotated) && st.p.secrets == nil {
 		st.issueCookie = false
 		st.setCookie(h)
 	}
+}
+
+// markRendered records that a token goes into the response. A token
+// rendered after the headers went out without Vary: Cookie and a private
+// Cache-Control (a JSON endpoint that writes its status first) may be
+// stored by a shared cache, and any token unmasks to the client's secret;
+// in Debug mode that is logged, once per Protector. st.mu is held.
+func (st *state) markRendered() {
+	st.rendered = true
+	if !st.headerDone || !st.p.debug {
+		return
+	}
+	h := st.w.Header()
+	if header.Varies(h, "Cookie") && header.Unshared(h) || !st.p.lateTokenLogged.CompareAndSwap(false, true) {
+		return
+	}
+	st.p.logger.LogAttrs(st.Context, slog.LevelWarn,
+		"csrf: a token was rendered after the response headers were sent without Vary: Cookie and Cache-Control: private, so a shared cache may store it (and with it the client's secret); render tokens before writing the status, or set both headers yourself (logged once)",
+		slog.String("method", st.req.Method), slog.String("path", st.req.URL.Path))
+}
+
+// holdForToken starts holding back an HTML response that the handler made
+// storable by shared caches, when the headers are about to go out before
+// any token was rendered: finishHeaders would make it private, in case a
+// token follows. Held back, a page that renders no token keeps the caching
+// its handler chose. st.mu is held.
+func (st *state) holdForToken() bool {
+	h := st.w.Header()
+	if st.rendered || st.rejected || !htmlish(h) || !header.SharedStorable(h) {
+		return false
+	}
+	st.buffering, st.buf = true, getBuffer()
+	return true
 }
 
 func htmlish(h http.Header) bool {
@@ -118,7 +156,7 @@ func (w *responseWriter) WriteHeader(code int) {
 		return
 	}
 	st.wroteHeader = true
-	if st.buffering {
+	if st.buffering || st.holdForToken() {
 		st.status, st.explicit = code, true
 		st.mu.Unlock()
 		return
@@ -166,7 +204,7 @@ func (w *responseWriter) WriteString(s string) (int, error) {
 func (st *state) beginWrite(n int) (buffered bool, err error) {
 	if !st.wroteHeader {
 		st.wroteHeader = true
-		if st.buffering {
+		if st.buffering || st.holdForToken() {
 			st.status = http.StatusOK
 		} else {
 			st.finishHeaders(false)

@@ -17,14 +17,22 @@ import (
 // AddVary adds field to h's Vary header unless it, or "*", is listed
 // already (field names compare case-insensitively).
 func AddVary(h http.Header, field string) {
+	if !Varies(h, field) {
+		h.Add("Vary", field)
+	}
+}
+
+// Varies reports whether h's Vary header lists field, or "*" (field names
+// compare case-insensitively).
+func Varies(h http.Header, field string) bool {
 	for _, line := range h["Vary"] {
 		for v := range strings.SplitSeq(line, ",") {
 			if v = strings.TrimSpace(v); v == "*" || strings.EqualFold(v, field) {
-				return
+				return true
 			}
 		}
 	}
-	h.Add("Vary", field)
+	return false
 }
 
 // Private makes h's response unstorable by shared caches (CDNs, proxies),
@@ -50,8 +58,7 @@ func privateDirectives(cc string) string {
 	kept := []string{"private"}
 	for d := range strings.SplitSeq(cc, ",") {
 		d = strings.TrimSpace(d)
-		name, _, _ := strings.Cut(d, "=")
-		switch strings.ToLower(strings.TrimSpace(name)) {
+		switch directiveName(d) {
 		case "private", "no-store":
 			return cc
 		case "public", "s-maxage", "":
@@ -60,6 +67,37 @@ func privateDirectives(cc string) string {
 		kept = append(kept, d)
 	}
 	return strings.Join(kept, ", ")
+}
+
+// SharedStorable reports whether h explicitly lets shared caches store
+// its response: a Cache-Control that says neither "private" nor
+// "no-store", or, without Cache-Control, an Expires. (A response with
+// neither header may still be stored heuristically; Private covers both.)
+func SharedStorable(h http.Header) bool {
+	if len(h["Cache-Control"]) == 0 {
+		return len(h["Expires"]) > 0
+	}
+	return !Unshared(h)
+}
+
+// Unshared reports whether h's Cache-Control forbids shared caches to
+// store the response: it says "private" or "no-store".
+func Unshared(h http.Header) bool {
+	for _, v := range h["Cache-Control"] {
+		for d := range strings.SplitSeq(v, ",") {
+			switch directiveName(d) {
+			case "private", "no-store":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// directiveName is the lower-case name of one Cache-Control directive.
+func directiveName(d string) string {
+	name, _, _ := strings.Cut(d, "=")
+	return strings.ToLower(strings.TrimSpace(name))
 }
 
 // Errors from CheckCookieName. The caller adds its package, the setting

@@ -131,3 +131,45 @@ func TestCookieString(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedStorable(t *testing.T) {
+	cases := []struct {
+		name               string
+		h                  http.Header
+		storable, unshared bool
+	}{
+		{"nothing", http.Header{}, false, false},
+		{"Expires", http.Header{"Expires": {"Thu, 01 Jan 2099 00:00:00 GMT"}}, true, false},
+		{"public", http.Header{"Cache-Control": {"public, max-age=600"}}, true, false},
+		{"max-age", http.Header{"Cache-Control": {"max-age=600"}}, true, false},
+		{"no-cache", http.Header{"Cache-Control": {"no-cache"}}, true, false},
+		{"private", http.Header{"Cache-Control": {"max-age=60, Private"}}, false, true},
+		{"no-store on a second line", http.Header{"Cache-Control": {"max-age=60", "no-store"}}, false, true},
+		{"private with Expires", http.Header{"Cache-Control": {"private"}, "Expires": {"0"}}, false, true},
+	}
+	for _, c := range cases {
+		if got := SharedStorable(c.h); got != c.storable {
+			t.Errorf("%s: SharedStorable = %v, want %v", c.name, got, c.storable)
+		}
+		if got := Unshared(c.h); got != c.unshared {
+			t.Errorf("%s: Unshared = %v, want %v", c.name, got, c.unshared)
+		}
+	}
+}
+
+func TestVaries(t *testing.T) {
+	for _, c := range []struct {
+		vary []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"Accept-Encoding"}, false},
+		{[]string{"Accept-Encoding, cookie"}, true},
+		{[]string{"Origin", "Cookie"}, true},
+		{[]string{"*"}, true},
+	} {
+		if got := Varies(http.Header{"Vary": c.vary}, "Cookie"); got != c.want {
+			t.Errorf("Varies(%q) = %v, want %v", c.vary, got, c.want)
+		}
+	}
+}
