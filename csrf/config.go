@@ -136,7 +136,8 @@ type Config struct {
 	HeaderName string
 	// PerFormTokens accepts, besides the global token, tokens made by
 	// FormToken for one method and action path (Rails' per-form tokens):
-	// such a token leaked from one form is useless on another. Full only.
+	// such a token leaked from one form is useless on another. The path is
+	// compared escaped, as ServeMux routes it. Full only.
 	PerFormTokens bool
 	// MaxBodyBytes caps the form body read to find the token; default
 	// 10 MiB. Bigger bodies are rejected with ErrBodyTooLarge.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -191,6 +192,59 @@ func TestFormTokenResolvesAgainstProtectedURL(t *testing.T) {
 		h.ServeHTTP(w, r)
 		if w.Code != 200 {
 			t.Fatalf("POST %s with its per-form token: status %d", path, w.Code)
+		}
+	}
+}
+
+// A per-form token is bound to the path as ServeMux routes it, the escaped
+// one: a token for POST /files/a/b (route /files/{dir}/{name}) must not be
+// accepted on POST /files/a%2Fb, which ServeMux routes to another handler
+// (/files/{name}), and FormToken agrees with the check on both forms.
+func TestPerFormTokenBindsTheRoutedPath(t *testing.T) {
+	p := mustNew(t, Config{Key: testKey, PerFormTokens: true, Logger: quietLogger()})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, FormToken(r, "POST", r.URL.Query().Get("action")))
+	})
+	mux.HandleFunc("POST /files/{dir}/{name}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "file in a directory") })
+	mux.HandleFunc("POST /files/{name}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "top-level file") })
+	h := p.Handler(mux)
+
+	var cookie string
+	mint := func(action string) string {
+		r := newRequest("GET", "http://example.com/form?action="+url.QueryEscape(action), nil)
+		if cookie != "" {
+			r.Header.Set("Cookie", cookie)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if cs := w.Result().Cookies(); len(cs) > 0 {
+			cookie = cs[0].Name + "=" + cs[0].Value
+		}
+		return w.Body.String()
+	}
+	post := func(path, token string) *httptest.ResponseRecorder {
+		r := newRequest("POST", "http://example.com"+path, nil)
+		r.Header.Set("Cookie", cookie)
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		r.Header.Set(DefaultHeaderName, token)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	nested, escaped := mint("/files/a/b"), mint("/files/a%2Fb")
+	for _, c := range []struct {
+		path, token, want string
+		code              int
+	}{
+		{"/files/a/b", nested, "file in a directory", 200},
+		{"/files/a%2Fb", escaped, "top-level file", 200},
+		{"/files/a%2Fb", nested, "", 403},
+		{"/files/a/b", escaped, "", 403},
+	} {
+		w := post(c.path, c.token)
+		if w.Code != c.code || (c.want != "" && w.Body.String() != c.want) {
+			t.Errorf("POST %s: %d %q, want %d %q", c.path, w.Code, w.Body.String(), c.code, c.want)
 		}
 	}
 }

@@ -126,14 +126,15 @@ func unmask[T string | []byte](got *[secretLen]byte, tok T) error {
 }
 
 // compare checks the unmasked token against the secret (and, with
-// PerFormTokens, the secret for this method and path) in constant time.
+// PerFormTokens, the secret for this method and escaped path, the path
+// ServeMux routes) in constant time.
 func (p *Protector) compare(r *http.Request, st *state, got *[secretLen]byte) error {
 	if subtle.ConstantTimeCompare(got[:], st.secret[:]) == 1 {
 		return nil
 	}
 	if p.perForm {
 		var fs [secretLen]byte
-		formSecret(&fs, &st.secret, r.Method, r.URL.Path)
+		formSecret(&fs, &st.secret, r.Method, r.URL.EscapedPath())
 		if subtle.ConstantTimeCompare(got[:], fs[:]) == 1 {
 			return nil
 		}
@@ -189,8 +190,11 @@ func Token(r *http.Request) string {
 // FormToken returns a token for one form: with Config.PerFormTokens it is
 // bound to method and the path of action (resolved against the request URL
 // the Protector saw; "" means that URL's own path), and is accepted only
-// on a request with that method and path. Without PerFormTokens it is
-// Token(r).
+// on a request with that method and path. The path is compared escaped,
+// as ServeMux routes it: a token for "/files/a/b" is refused on
+// "/files/a%2Fb", which ServeMux may route to another handler, so write
+// action as the form's HTML will (html/template escapes it the same way).
+// Without PerFormTokens it is Token(r).
 func FormToken(r *http.Request, method, action string) string {
 	st := tokenState(r)
 	if st == nil {
@@ -202,13 +206,13 @@ func FormToken(r *http.Request, method, action string) string {
 	// The browser resolves the action against the page's URL, which is
 	// the URL the Protector saw (a handler may see a rewritten one, as
 	// behind http.StripPrefix), and the Protector checks that path.
-	path := st.req.URL.Path
+	path := st.req.URL.EscapedPath()
 	if action != "" {
 		u, err := url.Parse(action)
 		if err != nil {
 			return ""
 		}
-		path = st.req.URL.ResolveReference(u).Path
+		path = st.req.URL.ResolveReference(u).EscapedPath()
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
