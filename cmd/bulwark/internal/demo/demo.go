@@ -366,7 +366,7 @@ func (d *Demo) Notes(ctx context.Context, username string) ([]Note, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.notes.list(ctx, u.ID)
+	return d.notes.all(ctx, u.ID)
 }
 
 // Listen opens both listeners. In unsafe mode it refuses any address that is

@@ -8,6 +8,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,11 +18,12 @@ import (
 // MaxNoteLength bounds a note's body in characters.
 const MaxNoteLength = 2000
 
-// errEmptyNote and errLongNote are the notes' validation errors.
+// The notes' validation errors.
 var (
 	errEmptyNote = errors.New("demo: the note is empty")
 	errLongNote  = fmt.Errorf("demo: the note is longer than %d characters", MaxNoteLength)
 	errBadNote   = errors.New("demo: the note is not valid UTF-8")
+	errBadCursor = errors.New("demo: the page cursor is not a note ID")
 )
 
 // Note is one saved note.
@@ -82,12 +85,33 @@ func (n *notes) add(ctx context.Context, userID, body string) (Note, error) {
 	return Note{ID: id, Body: body, CreatedAt: now}, nil
 }
 
-// list returns the user's notes, newest first, at most 100.
-func (n *notes) list(ctx context.Context, userID string) ([]Note, error) {
+// NotesPerPage is how many notes one page of the notes list holds, and
+// GET /api/notes returns when no limit is asked for.
+const NotesPerPage = 50
+
+// MaxNotesPerRequest bounds the limit GET /api/notes accepts.
+const MaxNotesPerRequest = 100
+
+// notePage is one page of a user's notes, newest first.
+type notePage struct {
+	Notes []Note
+	// Older is the cursor of the next page (the ID its notes are older
+	// than), or 0 on the last page.
+	Older int64
+}
+
+// page returns up to limit of the user's notes with an ID below before
+// (0: from the newest), newest first. Paging by ID, not by offset, means a
+// note saved meanwhile neither repeats nor hides one on the next page.
+func (n *notes) page(ctx context.Context, userID string, before int64, limit int) (notePage, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
 	rows, err := n.db.QueryContext(ctx,
-		`SELECT id, body, created_at FROM demo_notes WHERE user_id = ? ORDER BY id DESC LIMIT 100`, userID)
+		`SELECT id, body, created_at FROM demo_notes WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+		userID, before, limit+1)
 	if err != nil {
-		return nil, fmt.Errorf("demo: list notes: %w", err)
+		return notePage{}, fmt.Errorf("demo: list notes: %w", err)
 	}
 	defer rows.Close()
 	out := []Note{}
@@ -95,13 +119,46 @@ func (n *notes) list(ctx context.Context, userID string) ([]Note, error) {
 		var nt Note
 		var ms int64
 		if err := rows.Scan(&nt.ID, &nt.Body, &ms); err != nil {
-			return nil, fmt.Errorf("demo: list notes: %w", err)
+			return notePage{}, fmt.Errorf("demo: list notes: %w", err)
 		}
 		nt.CreatedAt = time.UnixMilli(ms).UTC()
 		out = append(out, nt)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("demo: list notes: %w", err)
+		return notePage{}, fmt.Errorf("demo: list notes: %w", err)
 	}
-	return out, nil
+	if len(out) <= limit {
+		return notePage{Notes: out}, nil
+	}
+	out = out[:limit]
+	return notePage{Notes: out, Older: out[limit-1].ID}, nil
+}
+
+// all returns every note of the user, newest first.
+func (n *notes) all(ctx context.Context, userID string) ([]Note, error) {
+	var out []Note
+	for before := int64(0); ; {
+		p, err := n.page(ctx, userID, before, MaxNotesPerRequest)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Notes...)
+		if p.Older == 0 {
+			return out, nil
+		}
+		before = p.Older
+	}
+}
+
+// parseCursor reads a page cursor ("before" in the query): empty for the
+// first page, else a positive note ID.
+func parseCursor(v string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errBadCursor
+	}
+	return id, nil
 }

@@ -7,9 +7,12 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +36,8 @@ type page struct {
 	Request *http.Request
 	User    string
 	Notes   []Note
+	Older   int64 // cursor of the next page of Notes; 0 on the last
+	Paged   bool  // Notes is not the first page
 	Entries []Entry
 	Error   string
 	Body    string
@@ -237,31 +242,38 @@ func (d *Demo) unsafeLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+// listNotes shows one page of the user's notes: the newest, or with
+// ?before=ID those older than note ID.
 func (d *Demo) listNotes(w http.ResponseWriter, r *http.Request) {
-	d.renderNotes(w, r, http.StatusOK, page{})
+	before, err := parseCursor(r.URL.Query().Get("before"))
+	if err != nil {
+		d.renderNotes(w, r, http.StatusBadRequest, 0, page{Error: noteError(err)})
+		return
+	}
+	d.renderNotes(w, r, http.StatusOK, before, page{})
 }
 
-func (d *Demo) renderNotes(w http.ResponseWriter, r *http.Request, status int, p page) {
+func (d *Demo) renderNotes(w http.ResponseWriter, r *http.Request, status int, before int64, p page) {
 	u, _ := auth.CurrentUser(r)
-	list, err := d.notes.list(r.Context(), u.ID)
+	np, err := d.notes.page(r.Context(), u.ID, before, NotesPerPage)
 	if err != nil {
 		d.log.Error("demo: list notes", "user_id", u.ID, "err", err)
 		http.Error(w, "the notes are unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	p.Notes = list
+	p.Notes, p.Older, p.Paged = np.Notes, np.Older, before != 0
 	d.render(w, r, status, "notes.html", p)
 }
 
 func (d *Demo) addNote(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		d.renderNotes(w, r, http.StatusBadRequest, page{Error: "The form could not be read."})
+		d.renderNotes(w, r, http.StatusBadRequest, 0, page{Error: "The form could not be read."})
 		return
 	}
 	body, err := checkNote(r.PostForm.Get("body"))
 	if err != nil {
-		d.renderNotes(w, r, http.StatusUnprocessableEntity, page{Error: noteError(err), Body: r.PostForm.Get("body")})
+		d.renderNotes(w, r, http.StatusUnprocessableEntity, 0, page{Error: noteError(err), Body: r.PostForm.Get("body")})
 		return
 	}
 	u, _ := auth.CurrentUser(r)
@@ -281,15 +293,49 @@ func noteError(err error) string {
 	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }
 
+// NotesResponse is the JSON body of GET /api/notes.
+type NotesResponse struct {
+	// Notes are the page's notes, newest first.
+	Notes []Note `json:"notes"`
+	// Next is the URL of the next (older) page; absent on the last page.
+	Next string `json:"next,omitempty"`
+}
+
+// apiListNotes returns one page of the user's notes: ?limit=N (at most
+// MaxNotesPerRequest, default NotesPerPage) notes older than ?before=ID
+// (default: from the newest), with the next page's URL.
 func (d *Demo) apiListNotes(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	before, err := parseCursor(q.Get("before"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": noteError(err)})
+		return
+	}
+	limit := NotesPerPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxNotesPerRequest {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("limit must be a number from 1 to %d", MaxNotesPerRequest)})
+			return
+		}
+		limit = n
+	}
 	u, _ := auth.CurrentUser(r)
-	list, err := d.notes.list(r.Context(), u.ID)
+	np, err := d.notes.page(r.Context(), u.ID, before, limit)
 	if err != nil {
 		d.log.Error("demo: list notes", "user_id", u.ID, "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the notes are unavailable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"notes": list})
+	res := NotesResponse{Notes: np.Notes}
+	if np.Older != 0 {
+		next := url.Values{"before": {strconv.FormatInt(np.Older, 10)}}
+		if q.Has("limit") {
+			next.Set("limit", strconv.Itoa(limit))
+		}
+		res.Next = "/api/notes?" + next.Encode()
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 // apiAddNote accepts {"body": "..."} whatever the Content-Type says, as
