@@ -26,7 +26,7 @@ var templateFS embed.FS
 // victimPages are the page templates, each parsed together with base.html.
 var victimPages = []string{
 	"home.html", "login.html", "logout.html", "notes.html", "attacklog.html",
-	"forbidden.html", "notfound.html",
+	"forbidden.html", "notfound.html", "notallowed.html",
 }
 
 // page is what the demo's own page templates are executed with. The
@@ -42,6 +42,7 @@ type page struct {
 	Error   string
 	Body    string
 	Reason  string
+	Allow   string // the methods a route answers, on its 405 page
 }
 
 func (d *Demo) parseVictimTemplates() (map[string]*template.Template, error) {
@@ -93,7 +94,9 @@ func currentUsername(r *http.Request) string {
 func (d *Demo) victimHandler(protector *csrf.Protector) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", d.home)
-	mux.Handle("/login", d.authn.LoginHandler())
+	login := d.authn.LoginHandler()
+	mux.Handle("GET /login", login)
+	mux.Handle("POST /login", login)
 	if d.cfg.Unsafe {
 		mux.HandleFunc("/logout", d.unsafeLogout)
 	} else {
@@ -110,11 +113,8 @@ func (d *Demo) victimHandler(protector *csrf.Protector) http.Handler {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		http.ServeFileFS(w, r, templateFS, "templates/style.css")
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		d.render(w, r, http.StatusNotFound, "notfound.html", page{})
-	})
 
-	var h http.Handler = d.authn.Handler(mux)
+	var h http.Handler = d.authn.Handler(d.unrouted(mux))
 	if protector != nil {
 		h = protector.Handler(h)
 	}
@@ -122,6 +122,44 @@ func (d *Demo) victimHandler(protector *csrf.Protector) http.Handler {
 	h = d.sessions.Handler(h)
 	h = securityHeaders(h)
 	return d.logAttacks(h)
+}
+
+// routeMethods are the methods unrouted offers in an Allow header.
+var routeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// unrouted serves mux, and answers the requests none of its patterns
+// match itself: 405 with Allow when the path is a route for other methods,
+// else 404; an HTML page for browsers, JSON for the API.
+func (d *Demo) unrouted(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allow []string
+		for _, m := range routeMethods {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		switch {
+		case len(allow) == 0 && wantsJSON(r):
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such resource"})
+		case len(allow) == 0:
+			d.render(w, r, http.StatusNotFound, "notfound.html", page{})
+		case wantsJSON(r):
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{
+				"error": r.Method + " is not allowed on " + r.URL.Path,
+				"allow": allow,
+			})
+		default:
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			d.render(w, r, http.StatusMethodNotAllowed, "notallowed.html", page{Allow: strings.Join(allow, ", ")})
+		}
+	})
 }
 
 // securityHeaders sets the headers every page of the app carries.
