@@ -207,6 +207,7 @@ func (st *reqState) storeNewID(ctx context.Context, now time.Time) error {
 		}
 		st.id, st.key, st.version, st.fresh = id, key, v, false
 		st.md.lastSeen = now
+		st.loadedUser = st.userID // the binding later commits start from
 		return nil
 	}
 }

@@ -82,8 +82,9 @@ type reqState struct {
 	values  map[string][]byte // excluding metaKey
 	userID  string
 	version uint64
-	// loadedUser is userID as loaded: a renewal made by another request
-	// is followed only while it keeps this user (see current).
+	// loadedUser is userID as loaded, or as this request last stored it
+	// under a new ID: a renewal made by another request is followed only
+	// while it keeps this user (see current).
 	loadedUser string
 	md         meta
 
