@@ -120,9 +120,9 @@ func (st *reqState) record(now time.Time) Record {
 // version it merged. If the old session changed in between, the change is
 // merged into the new session and the retirement retried; if it ended in
 // between, the renewal ends too, unless this request bound a user (a fresh
-// login), which then keeps only its own changes. If another request
-// renewed it in between, this renewal starts from, and retires, that
-// newer session. Once the tombstone is in place no request can commit to
+// login), which then keeps only its own changes. A session that another
+// request renewed in between counts as ended here: this renewal never
+// takes over the renewed one. Once the tombstone is in place no request can commit to
 // the old ID any more; the tombstone stays for renewalGrace, so that
 // requests still running follow it (see current).
 func (st *reqState) writeNew(now time.Time) error {
@@ -132,7 +132,7 @@ func (st *reqState) writeNew(now time.Time) error {
 	oldKey := ""
 	var oldVersion uint64
 	if st.renew && !st.fresh {
-		live, err := st.reread(ctx, st.key, now)
+		live, err := st.reread(ctx, st.key, now, false)
 		if err != nil {
 			return err
 		}
@@ -167,7 +167,7 @@ func (st *reqState) writeNew(now time.Time) error {
 			}
 		}
 		newVersion := st.version
-		live, err := st.reread(ctx, oldKey, now)
+		live, err := st.reread(ctx, oldKey, now, false)
 		if err != nil {
 			st.discardNew(ctx)
 			return err
@@ -213,11 +213,11 @@ func (st *reqState) storeNewID(ctx context.Context, now time.Time) error {
 }
 
 // reread replaces the request's view of the session stored under key by
-// the session as it is now (see current) with this request's changes
-// re-applied. It returns the key the session lives under now, or "" when
-// it ended.
-func (st *reqState) reread(ctx context.Context, key string, now time.Time) (string, error) {
-	rec, md, live, err := st.current(ctx, key, now)
+// the session as it is now (see current; follow says whether to follow a
+// renewal) with this request's changes re-applied. It returns the key the
+// session lives under now, or "" when it ended.
+func (st *reqState) reread(ctx context.Context, key string, now time.Time, follow bool) (string, error) {
+	rec, md, live, err := st.current(ctx, key, now, follow)
 	if err != nil || live == "" {
 		return "", err
 	}
@@ -229,21 +229,25 @@ func (st *reqState) reread(ctx context.Context, key string, now time.Time) (stri
 const maxRenewalHops = 8
 
 // current finds the session stored under key as it is now. A renewal's
-// tombstone names the new key, and current follows it while the renewed
-// session is bound to the user this request loaded: a request that was
-// running while another request of the same browser renewed the session
-// (log out other devices, a password change) commits to the renewed
-// session instead of losing its change. A renewal that changed the user
-// (a login) is not followed, so a request on the session as it was before
-// can never write into the session as it is after. It returns live == ""
-// when the session was destroyed, expired or renewed for another user.
-func (st *reqState) current(ctx context.Context, key string, now time.Time) (rec Record, md meta, live string, err error) {
+// tombstone names the new key. With follow, current follows it while the
+// renewed session is bound to the user this request loaded: a request that
+// was running while another request of the same browser renewed the
+// session (log out other devices, a password change) commits to the
+// renewed session instead of losing its change. A renewal that changed the
+// user (a login) is not followed, so a request on the session as it was
+// before can never write into the session as it is after. A renewal never
+// follows another one (writeNew passes follow=false): a request still
+// running on the retired ID, a thief's with a stolen cookie, must not get
+// a new ID for the session the renewal cut it off from. It returns
+// live == "" when the session was destroyed, expired, renewed for another
+// user, or renewed and not followed.
+func (st *reqState) current(ctx context.Context, key string, now time.Time, follow bool) (rec Record, md meta, live string, err error) {
 	for hop := 0; hop <= maxRenewalHops; hop++ {
 		rec, found, err := st.m.store.Find(ctx, key)
 		if err != nil || !found {
 			return Record{}, meta{}, "", err
 		}
-		if next := rec.Values[renewedKey]; len(next) == hashIDLen {
+		if next := rec.Values[renewedKey]; follow && len(next) == hashIDLen {
 			key = string(next)
 			continue
 		}
@@ -322,7 +326,7 @@ func (st *reqState) writeExisting(now time.Time) error {
 				return err
 			}
 		}
-		live, err := st.reread(ctx, st.key, now)
+		live, err := st.reread(ctx, st.key, now, true)
 		if err != nil {
 			return err
 		}

@@ -119,9 +119,12 @@
 //     key for 5 minutes. Its response sends no cookie, so the browser keeps
 //     the new ID the renewing response set, whichever arrives last. A
 //     renewal that changed the user (a login) is not followed: a request
-//     on the anonymous session never writes into the logged-in one.
-//     Renewing an ID already renewed renews from the newer session, so a
-//     Renew always ends with an ID only its own response has seen.
+//     on the anonymous session never writes into the logged-in one. Nor
+//     does a renewal follow another: a Renew on an ID that another request
+//     renewed meanwhile ends like one on a destroyed session, so a request
+//     still running on a retired ID (a thief's, with a stolen cookie) never
+//     gets an ID for the renewed session. Until it commits, such a running
+//     request may still read what the renewed session holds.
 //
 // Manager is safe for concurrent use, and so is each request's session:
 // a handler may use it from several goroutines.

@@ -293,7 +293,10 @@ func (m *Manager) Renew(ctx context.Context) error {
 // out), or unbound from its user with "", is deleted from the store first,
 // as by Destroy, and userID starts from an empty session: nothing the
 // previous user stored, or this request put before the call, carries over.
-// A store failure deleting it is returned.
+// That includes the CSRF secret kept by CSRFSecrets: call csrf.Rotate
+// after BindUser (the auth package does) before rendering a form in the
+// same request, or its tokens carry the deleted secret and are refused.
+// A store failure deleting the session is returned.
 func (m *Manager) BindUser(ctx context.Context, userID string) error {
 	st, err := m.locked(ctx)
 	if err != nil {

@@ -274,3 +274,47 @@ func TestRenewalIsNotFollowedAcrossUsers(t *testing.T) {
 		t.Errorf("cart = %q: the login lost the anonymous session's data", got)
 	}
 }
+
+// TestStaleRenewalDoesNotTakeOverTheRenewedSession: a request still
+// running on the old ID (a thief's, with a stolen cookie) that calls Renew
+// after the victim renewed the session (a password change) must not get an
+// ID for the renewed session, nor retire the victim's new ID.
+func TestStaleRenewalDoesNotTakeOverTheRenewedSession(t *testing.T) {
+	for _, op := range []string{"Renew", "BindUser"} {
+		t.Run(op, func(t *testing.T) {
+			f := newFixture(t, nil)
+			old := f.start(t, "cart", "3 apples")
+			old = sessionCookie(t, f.do(t, func(w http.ResponseWriter, r *http.Request) { _ = f.m.BindUser(r.Context(), "alice") }, old))
+			loaded, renewed := make(chan struct{}), make(chan struct{})
+			done := make(chan *httptest.ResponseRecorder)
+			go func() {
+				done <- serve(f.m, old, func(w http.ResponseWriter, r *http.Request) {
+					_ = f.m.Keys(r.Context())
+					close(loaded)
+					<-renewed
+					if op == "Renew" {
+						_ = f.m.Renew(r.Context())
+					} else {
+						_ = f.m.BindUser(r.Context(), "alice")
+					}
+				})
+			}()
+			<-loaded
+			victim := sessionCookie(t, serve(f.m, old, func(w http.ResponseWriter, r *http.Request) {
+				_ = f.m.Renew(r.Context())
+				f.m.PutString(r.Context(), "fingerprint", "new password")
+			}))
+			close(renewed)
+			thief := sessionCookie(t, <-done)
+			if got, _ := f.get(t, victim, "fingerprint"); got != "new password" {
+				t.Errorf("the victim's renewed session is gone (fingerprint %q)", got)
+			}
+			if thief == nil || thief.Value == "" {
+				return
+			}
+			if got, ok := f.get(t, thief, "fingerprint"); ok {
+				t.Errorf("the stale request's new ID %s reads the renewed session (fingerprint %q)", op, got)
+			}
+		})
+	}
+}
