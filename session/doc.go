@@ -123,8 +123,9 @@
 //     does a renewal follow another: a Renew on an ID that another request
 //     renewed meanwhile ends like one on a destroyed session, so a request
 //     still running on a retired ID (a thief's, with a stolen cookie) never
-//     gets an ID for the renewed session. Until it commits, such a running
-//     request may still read what the renewed session holds.
+//     gets an ID for the renewed session. A request that followed a
+//     renewal does read, for the rest of that request, what the renewed
+//     session holds; it never learns its ID.
 //
 // Manager is safe for concurrent use, and so is each request's session:
 // a handler may use it from several goroutines.
