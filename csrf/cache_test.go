@@ -142,3 +142,57 @@ func hasDirective(cc, name string) bool {
 	}
 	return false
 }
+
+// A FailureHandler that renders a retry form with a fresh token (the
+// client holds a stored secret) gets the same headers as any token page.
+func TestRejectionPageWithTokenIsPrivate(t *testing.T) {
+	p := mustNew(t, Config{
+		Secrets: &memStore{secret: []byte(strings.Repeat("s", secretLen))},
+		FailureHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.Header().Set("Cache-Control", "public, max-age=600")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `<form method=post><input name=csrf_token value="`+Token(r)+`"></form>`)
+		}),
+	})
+	r := newRequest("POST", "https://example.com/notes", strings.NewReader("body=x"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	w := serve(p, func(w http.ResponseWriter, r *http.Request) { t.Error("handler ran") }, r)
+	if w.Code != http.StatusForbidden || strings.Contains(w.Body.String(), `value=""`) {
+		t.Fatalf("%d %q: want a 403 with a token", w.Code, w.Body.String())
+	}
+	cc := w.Header().Get("Cache-Control")
+	if !hasDirective(cc, "private") || hasDirective(cc, "public") || !slices.Contains(w.Header().Values("Vary"), "Cookie") {
+		t.Errorf("rejection page with a token: Cache-Control %q, Vary %q", cc, w.Header().Values("Vary"))
+	}
+	if len(w.Header().Values("Set-Cookie")) != 0 {
+		t.Error("a rejection got a Set-Cookie")
+	}
+}
+
+// CDN-targeted cache headers (RFC 9213 CDN-Cache-Control, Fastly's
+// Surrogate-Control, ...) override Cache-Control at the CDN: a token page
+// must not keep them, and they make a page shared-cacheable.
+func TestTokenPageDropsCDNCacheHeaders(t *testing.T) {
+	p := mustNew(t, Config{})
+	cookie := "csrf=" + mintCookie(t, p)
+	for _, withToken := range []bool{true, false} {
+		r := newRequest("GET", "http://example.com/", nil)
+		r.Header.Set("Cookie", cookie)
+		w := serve(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("CDN-Cache-Control", "max-age=600")
+			w.Header().Set("Cloudflare-CDN-Cache-Control", "max-age=600")
+			w.Header().Set("Surrogate-Control", "max-age=600")
+			io.WriteString(w, "<p>")
+			if withToken {
+				io.WriteString(w, Token(r))
+			}
+		}, r)
+		for _, name := range []string{"CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control"} {
+			if got := w.Header().Get(name); (got == "") != withToken {
+				t.Errorf("token rendered %v: %s %q", withToken, name, got)
+			}
+		}
+	}
+}

@@ -93,7 +93,9 @@
 // to every visitor, the attacker included). Responses that render a token
 // carry Vary: Cookie and a private Cache-Control ("private" is added,
 // replacing "public" and "s-maxage"; a handler's "private" or "no-store"
-// stays); so does a response that carries the csrf cookie. An HTML
+// stays; fields aimed at CDNs, such as CDN-Cache-Control and
+// Surrogate-Control, are removed); so does a response that carries the
+// csrf cookie, and a FailureHandler's page that renders a token. An HTML
 // response (or one without a Content-Type) whose headers go out before
 // the handler has finished is treated alike, since a token may still
 // follow, except that one whose handler made it storable by shared caches

@@ -26,7 +26,8 @@ func (p *Protector) refuse(w http.ResponseWriter, r *http.Request, st *state, er
 
 // reject is the failure funnel: it logs one WARN line (reason, method,
 // path — never a token or cookie value) and calls the failure handler with
-// the reason in reach of Reason(r). st is nil for a request the origin
+// the reason in reach of Reason(r) (in Full mode through the Protector's
+// writer, which keeps a page that renders a token out of shared caches). st is nil for a request the origin
 // layers refused. A rejected request never receives a Set-Cookie: st is
 // marked rejected, which disables cookie issuing for the rest of the
 // request.
@@ -45,7 +46,14 @@ func (p *Protector) reject(w http.ResponseWriter, r *http.Request, st *state, er
 	st.mu.Lock()
 	st.rejected, st.reason, st.issueCookie = true, err, false
 	st.mu.Unlock()
-	p.failure.ServeHTTP(w, st.req)
+	if st.rw.st == nil { // Tokenless: no token can be rendered
+		p.failure.ServeHTTP(w, st.req)
+		return
+	}
+	// In Full mode the handler may render a retry form: it writes through
+	// the Protector's writer, so that its headers follow the token rules.
+	p.failure.ServeHTTP(&st.rw, st.req)
+	st.finish()
 }
 
 // rejectionState is the state a FailureHandler sees for a request the

@@ -32,9 +32,6 @@ func (st *state) finishHeaders(complete bool) {
 		return
 	}
 	st.headerDone = true
-	if st.rejected {
-		return
-	}
 	h := st.w.Header()
 	// A token unmasks to the client's secret: a response that carries one
 	// depends on the cookie and must stay out of shared caches. While the
@@ -43,6 +40,9 @@ func (st *state) finishHeaders(complete bool) {
 	if st.rendered || (!complete && htmlish(h)) {
 		header.AddVary(h, "Cookie")
 		header.Private(h)
+	}
+	if st.rejected {
+		return // never a Set-Cookie
 	}
 	if st.issueCookie && (st.rendered || st.rotated) && st.p.secrets == nil {
 		st.issueCookie = false

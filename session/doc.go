@@ -27,7 +27,8 @@
 //     plant or overwrite it); SameSite=Lax by default.
 //   - Shared caches: a response that used the session says Vary: Cookie;
 //     one that sets the cookie says Cache-Control: private (a handler's
-//     "no-store" or "private" stays; "public" and "s-maxage" are dropped),
+//     "no-store" or "private" stays; "public", "s-maxage" and fields aimed
+//     at CDNs, such as CDN-Cache-Control, are dropped),
 //     so no shared cache may store it, whatever its Expires, and a CDN
 //     cannot hand one visitor's session ID to the next.
 //   - Stale sessions: an idle timeout and an absolute lifetime that activity

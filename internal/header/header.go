@@ -40,13 +40,37 @@ func Varies(h http.Header, field string) bool {
 // Without a Cache-Control header it sets "private"; a header that already
 // says "private" or "no-store" stays; otherwise "public" and "s-maxage" are
 // dropped and "private" is put first, keeping the browser's own max-age.
+//
+// It also deletes the fields by which a response tells a CDN or a reverse
+// proxy how long to keep it, overriding Cache-Control there (see
+// targetedCacheField).
 func Private(h http.Header) {
+	for k := range h {
+		if targetedCacheField(k) {
+			delete(h, k)
+		}
+	}
 	cc := h["Cache-Control"]
 	if len(cc) == 0 {
 		h["Cache-Control"] = []string{"private"}
 		return
 	}
 	h["Cache-Control"] = []string{privateDirectives(strings.Join(cc, ", "))}
+}
+
+// targetedCacheField reports whether the canonical header name k is one
+// that shared caches obey before Cache-Control: RFC 9213's
+// CDN-Cache-Control and its vendor forms (Cloudflare-CDN-Cache-Control,
+// ...; every "*-Cache-Control"), Surrogate-Control (Fastly, Varnish),
+// Edge-Control (Akamai) and X-Accel-Expires (nginx).
+func targetedCacheField(k string) bool {
+	switch k {
+	case "Cache-Control":
+		return false
+	case "Surrogate-Control", "Edge-Control", "X-Accel-Expires":
+		return true
+	}
+	return strings.HasSuffix(k, "-Cache-Control")
 }
 
 // privateDirectives rewrites a Cache-Control value so that shared caches
@@ -70,10 +94,16 @@ func privateDirectives(cc string) string {
 }
 
 // SharedStorable reports whether h explicitly lets shared caches store
-// its response: a Cache-Control that says neither "private" nor
-// "no-store", or, without Cache-Control, an Expires. (A response with
+// its response: a field aimed at CDNs (see targetedCacheField), a
+// Cache-Control that says neither "private" nor "no-store", or, without
+// Cache-Control, an Expires. (A response with
 // neither header may still be stored heuristically; Private covers both.)
 func SharedStorable(h http.Header) bool {
+	for k := range h {
+		if targetedCacheField(k) {
+			return true
+		}
+	}
 	if len(h["Cache-Control"]) == 0 {
 		return len(h["Expires"]) > 0
 	}

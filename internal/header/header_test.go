@@ -146,6 +146,9 @@ func TestSharedStorable(t *testing.T) {
 		{"private", http.Header{"Cache-Control": {"max-age=60, Private"}}, false, true},
 		{"no-store on a second line", http.Header{"Cache-Control": {"max-age=60", "no-store"}}, false, true},
 		{"private with Expires", http.Header{"Cache-Control": {"private"}, "Expires": {"0"}}, false, true},
+		{"CDN-Cache-Control", http.Header{"Cdn-Cache-Control": {"max-age=60"}}, true, false},
+		{"Surrogate-Control beside private", http.Header{"Cache-Control": {"private"}, "Surrogate-Control": {"max-age=60"}}, true, true},
+		{"X-Accel-Expires", http.Header{"X-Accel-Expires": {"60"}}, true, false},
 	}
 	for _, c := range cases {
 		if got := SharedStorable(c.h); got != c.storable {
@@ -171,5 +174,18 @@ func TestVaries(t *testing.T) {
 		if got := Varies(http.Header{"Vary": c.vary}, "Cookie"); got != c.want {
 			t.Errorf("Varies(%q) = %v, want %v", c.vary, got, c.want)
 		}
+	}
+}
+
+func TestPrivateDropsTargetedCacheFields(t *testing.T) {
+	h := http.Header{}
+	for _, k := range []string{"CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control", "Edge-Control", "X-Accel-Expires"} {
+		h.Set(k, "max-age=600")
+	}
+	h.Set("Cache-Control", "max-age=60")
+	h.Set("Content-Type", "text/html")
+	Private(h)
+	if len(h) != 2 || h.Get("Cache-Control") != "private, max-age=60" || h.Get("Content-Type") != "text/html" {
+		t.Errorf("after Private: %v", h)
 	}
 }
