@@ -122,9 +122,9 @@ func (st *reqState) record(now time.Time) Record {
 // between, the renewal ends too, unless this request bound a user (a fresh
 // login), which then keeps only its own changes. A session that another
 // request renewed in between counts as ended here: this renewal never
-// takes over the renewed one. Once the tombstone is in place no request can commit to
-// the old ID any more; the tombstone stays for renewalGrace, so that
-// requests still running follow it (see current).
+// takes over the renewed one. Once the tombstone is in place no request
+// can commit to the old ID any more; the tombstone stays for
+// renewalGrace, so that requests still running follow it (see current).
 func (st *reqState) writeNew(now time.Time) error {
 	m := st.m
 	ctx, cancel := st.commitCtx()
