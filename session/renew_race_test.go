@@ -97,9 +97,7 @@ func TestRenewRaces(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				old := f.start(t, "cart", "3 apples")
-				// BindUser renews the ID: keep the cookie it sets.
-				old = sessionCookie(t, f.do(t, func(w http.ResponseWriter, r *http.Request) { _ = f.m.BindUser(r.Context(), "alice") }, old))
+				old := f.aliceSession(t)
 				runOther := func() {
 					serve(b, old, func(w http.ResponseWriter, r *http.Request) { tc.other(b, r) })
 				}
@@ -137,6 +135,35 @@ func TestRenewRaces(t *testing.T) {
 			})
 		}
 	}
+}
+
+// inFlight starts a request carrying c through m that loads the session
+// and then waits. It returns once the session is loaded; finish lets the
+// request run then and returns its response.
+func inFlight(m *session.Manager, c *http.Cookie, then func(r *http.Request)) (finish func() *httptest.ResponseRecorder) {
+	loaded, release := make(chan struct{}), make(chan struct{})
+	done := make(chan *httptest.ResponseRecorder)
+	go func() {
+		done <- serve(m, c, func(w http.ResponseWriter, r *http.Request) {
+			_ = m.Keys(r.Context())
+			close(loaded)
+			<-release
+			then(r)
+		})
+	}()
+	<-loaded
+	return func() *httptest.ResponseRecorder {
+		close(release)
+		return <-done
+	}
+}
+
+// aliceSession starts a session holding cart and bound to alice, and
+// returns its cookie.
+func (f *fixture) aliceSession(t *testing.T) *http.Cookie {
+	t.Helper()
+	old := f.start(t, "cart", "3 apples")
+	return sessionCookie(t, f.do(t, func(w http.ResponseWriter, r *http.Request) { _ = f.m.BindUser(r.Context(), "alice") }, old))
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -198,20 +225,9 @@ func TestWriteDuringAnotherRequestsRenewal(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, nil)
-			old := f.start(t, "cart", "3 apples")
-			old = sessionCookie(t, f.do(t, func(w http.ResponseWriter, r *http.Request) { _ = f.m.BindUser(r.Context(), "alice") }, old))
-
-			loaded, renewed := make(chan struct{}), make(chan struct{})
-			bDone := make(chan *httptest.ResponseRecorder)
-			go func() {
-				bDone <- serve(f.m, old, func(w http.ResponseWriter, r *http.Request) {
-					_ = f.m.Keys(r.Context()) // B loads the session...
-					close(loaded)
-					<-renewed // ...and commits only after A's renewal.
-					tc.b(f.m, r)
-				})
-			}()
-			<-loaded
+			old := f.aliceSession(t)
+			// B loads the session, and commits only after A's renewals.
+			finishB := inFlight(f.m, old, func(r *http.Request) { tc.b(f.m, r) })
 			nc := old
 			for _, op := range tc.renewals {
 				c := sessionCookie(t, serve(f.m, nc, func(w http.ResponseWriter, r *http.Request) { op(f.m, r) }))
@@ -220,8 +236,7 @@ func TestWriteDuringAnotherRequestsRenewal(t *testing.T) {
 				}
 				nc = c
 			}
-			close(renewed)
-			wb := <-bDone
+			wb := finishB()
 
 			if c := sessionCookie(t, wb); c != nil {
 				t.Errorf("B's response sets the session cookie %q (Max-Age %d): it must leave the renewed session's cookie alone", c.Value, c.MaxAge)
@@ -250,20 +265,9 @@ func TestWriteDuringAnotherRequestsRenewal(t *testing.T) {
 func TestRenewalIsNotFollowedAcrossUsers(t *testing.T) {
 	f := newFixture(t, nil)
 	old := f.start(t, "cart", "3 apples")
-	loaded, renewed := make(chan struct{}), make(chan struct{})
-	bDone := make(chan *httptest.ResponseRecorder)
-	go func() {
-		bDone <- serve(f.m, old, func(w http.ResponseWriter, r *http.Request) {
-			_ = f.m.Keys(r.Context())
-			close(loaded)
-			<-renewed
-			f.m.PutString(r.Context(), "planted", "by the attacker")
-		})
-	}()
-	<-loaded
+	finishB := inFlight(f.m, old, func(r *http.Request) { f.m.PutString(r.Context(), "planted", "by the attacker") })
 	nc := sessionCookie(t, serve(f.m, old, func(w http.ResponseWriter, r *http.Request) { _ = f.m.BindUser(r.Context(), "alice") }))
-	close(renewed)
-	wb := <-bDone
+	wb := finishB()
 	if c := sessionCookie(t, wb); c != nil {
 		t.Errorf("B's response sets the session cookie: %v", c)
 	}
@@ -283,29 +287,19 @@ func TestStaleRenewalDoesNotTakeOverTheRenewedSession(t *testing.T) {
 	for _, op := range []string{"Renew", "BindUser"} {
 		t.Run(op, func(t *testing.T) {
 			f := newFixture(t, nil)
-			old := f.start(t, "cart", "3 apples")
-			old = sessionCookie(t, f.do(t, func(w http.ResponseWriter, r *http.Request) { _ = f.m.BindUser(r.Context(), "alice") }, old))
-			loaded, renewed := make(chan struct{}), make(chan struct{})
-			done := make(chan *httptest.ResponseRecorder)
-			go func() {
-				done <- serve(f.m, old, func(w http.ResponseWriter, r *http.Request) {
-					_ = f.m.Keys(r.Context())
-					close(loaded)
-					<-renewed
-					if op == "Renew" {
-						_ = f.m.Renew(r.Context())
-					} else {
-						_ = f.m.BindUser(r.Context(), "alice")
-					}
-				})
-			}()
-			<-loaded
+			old := f.aliceSession(t)
+			finishThief := inFlight(f.m, old, func(r *http.Request) {
+				if op == "Renew" {
+					_ = f.m.Renew(r.Context())
+				} else {
+					_ = f.m.BindUser(r.Context(), "alice")
+				}
+			})
 			victim := sessionCookie(t, serve(f.m, old, func(w http.ResponseWriter, r *http.Request) {
 				_ = f.m.Renew(r.Context())
 				f.m.PutString(r.Context(), "fingerprint", "new password")
 			}))
-			close(renewed)
-			thief := sessionCookie(t, <-done)
+			thief := sessionCookie(t, finishThief())
 			if got, _ := f.get(t, victim, "fingerprint"); got != "new password" {
 				t.Errorf("the victim's renewed session is gone (fingerprint %q)", got)
 			}
