@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/bulwark-go/bulwark/internal/closenotify"
 	"github.com/bulwark-go/bulwark/internal/header"
 )
 
@@ -133,7 +134,8 @@ func putBuffer(b *bytes.Buffer) {
 }
 
 // responseWriter is the http.ResponseWriter handlers see. It supports
-// http.Flusher, http.Hijacker and http.ResponseController (Unwrap).
+// http.Flusher, http.Hijacker, http.CloseNotifier and
+// http.ResponseController (Unwrap).
 type responseWriter struct{ st *state }
 
 func (w *responseWriter) Header() http.Header { return w.st.w.Header() }
@@ -269,6 +271,13 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	st.headerDone = true
 	st.mu.Unlock()
 	return http.NewResponseController(st.w).Hijack()
+}
+
+// CloseNotify implements the deprecated http.CloseNotifier, which gin's
+// c.Stream needs: the underlying writer's channel, or one that fires when
+// the request ends (see closenotify.Channel).
+func (w *responseWriter) CloseNotify() <-chan bool {
+	return closenotify.Channel(w.st.w, w.st.Context)
 }
 
 // Unwrap returns the underlying writer, for http.ResponseController.

@@ -1,12 +1,48 @@
 package csrf
 
 import (
+	"bufio"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
+
+// An event stream that waits for the client to leave the way gin's
+// c.Stream does, through the deprecated http.CloseNotifier, works for a
+// client without a secret (whose response is held back until the flush)
+// and ends when the client closes the connection.
+func TestCloseNotifyFiresWhenTheClientLeaves(t *testing.T) {
+	p := mustNew(t, Config{Key: testKey, Logger: quietLogger()})
+	done := make(chan struct{})
+	srv := httptest.NewServer(p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gone := w.(http.CloseNotifier).CloseNotify()
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: "+Token(r)+"\n\n")
+		w.(http.Flusher).Flush()
+		<-gone
+		close(done)
+	})))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil || len(line) != len("data: \n")+tokenLen {
+		t.Fatalf("first event %q, %v", line, err)
+	}
+	if len(resp.Cookies()) != 1 {
+		t.Error("the streamed response carries no csrf cookie")
+	}
+	resp.Body.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("CloseNotify never fired after the client left")
+	}
+}
 
 // While the response of a client without a secret is held back, a
 // handler's second WriteHeader must not overtake its first: net/http keeps

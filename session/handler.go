@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+
+	"github.com/bulwark-go/bulwark/internal/closenotify"
 )
 
 // Handler returns middleware that gives next's requests their session. The
@@ -38,7 +40,8 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 }
 
 // responseWriter commits the session before the response starts. It keeps
-// http.Flusher, http.Hijacker, io.ReaderFrom and, through Unwrap, every
+// http.Flusher, http.Hijacker, io.ReaderFrom, http.CloseNotifier and,
+// through Unwrap, every
 // http.ResponseController feature of the writer it wraps.
 type responseWriter struct {
 	rw      http.ResponseWriter
@@ -140,6 +143,13 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, w.replacedErr()
 	}
 	return http.NewResponseController(w.rw).Hijack()
+}
+
+// CloseNotify implements the deprecated http.CloseNotifier, which gin's
+// c.Stream needs: the underlying writer's channel, or one that fires when
+// the request ends (see closenotify.Channel).
+func (w *responseWriter) CloseNotify() <-chan bool {
+	return closenotify.Channel(w.rw, w.st.r.Context())
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

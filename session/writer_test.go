@@ -55,6 +55,36 @@ func TestStreamingFlushCommitsFirst(t *testing.T) {
 	}
 }
 
+// An event stream that waits for the client to leave the way gin's
+// c.Stream does, through the deprecated http.CloseNotifier, ends when the
+// client closes the connection.
+func TestCloseNotifyFiresWhenTheClientLeaves(t *testing.T) {
+	f := newFixture(t, nil)
+	done := make(chan struct{})
+	srv := httptest.NewServer(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gone := w.(http.CloseNotifier).CloseNotify()
+		f.m.PutString(r.Context(), "stream", "open")
+		_, _ = io.WriteString(w, "data: first\n\n")
+		w.(http.Flusher).Flush()
+		<-gone
+		close(done)
+	})))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil || line != "data: first\n" {
+		t.Fatalf("first event %q, %v", line, err)
+	}
+	resp.Body.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("CloseNotify never fired after the client left")
+	}
+}
+
 // TestHijackCommitsFirst is a websocket-style upgrade: the session change
 // made before Hijack must be stored.
 func TestHijackCommitsFirst(t *testing.T) {
@@ -124,6 +154,7 @@ func TestWriterInterfaces(t *testing.T) {
 		_, checks["http.Hijacker"] = w.(http.Hijacker)
 		_, checks["io.ReaderFrom"] = w.(io.ReaderFrom)
 		_, checks["io.StringWriter"] = w.(io.StringWriter)
+		_, checks["http.CloseNotifier"] = w.(http.CloseNotifier)
 		_, checks["Unwrap"] = w.(interface{ Unwrap() http.ResponseWriter })
 		for name, ok := range checks {
 			if !ok {
