@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/csrf"
+	"github.com/bulwark-go/bulwark/internal/forward"
 )
 
 // maxFormBytes bounds the body the login handlers read.
@@ -356,7 +357,7 @@ func (a *Authenticator) LogoutOthersHandler() http.Handler {
 //
 // Order: session Handler → csrf Handler → this → mux.
 func (a *Authenticator) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return forward.To(next, func(w http.ResponseWriter, r *http.Request) {
 		r, ok := a.withUser(w, r)
 		if ok {
 			next.ServeHTTP(w, r)
@@ -370,7 +371,7 @@ func (a *Authenticator) Handler(next http.Handler) http.Handler {
 // an Accept without text/html), else a 303 redirect to Config.LoginPath
 // with "next" set to the request's path and query when IsSafeRedirect.
 func (a *Authenticator) RequireLogin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return forward.To(next, func(w http.ResponseWriter, r *http.Request) {
 		r, ok := a.withUser(w, r)
 		if !ok {
 			return

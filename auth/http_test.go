@@ -97,6 +97,9 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		u, ok := auth.CurrentUser(r)
 		fmt.Fprintf(w, "user=%s ok=%v token=%s", u.Username, ok, csrf.Token(r))
 	})
+	mux.Handle("POST /hook", csrf.Exempt(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "hook ran")
+	})))
 	mux.HandleFunc("POST /touch", func(w http.ResponseWriter, r *http.Request) {
 		f.sessions.PutString(r.Context(), "touched", "yes")
 	})
@@ -291,6 +294,27 @@ func TestLoginLogoutFlow(t *testing.T) {
 		res = b.get("/private?x=1")
 		if res.status != http.StatusSeeOther || res.header.Get("Location") != "/login?next=%2Fprivate%3Fx%3D1" {
 			t.Fatalf("GET /private after logout: %d Location=%q", res.status, res.header.Get("Location"))
+		}
+	})
+}
+
+// An Exempt handler is exempt in the README's order, session → csrf →
+// auth → mux: the Protector looks through auth's and session's middleware.
+func TestExemptBehindAuthHandler(t *testing.T) {
+	eachCSRFMode(t, func(t *testing.T, mode csrfMode) {
+		f := newFixture(t, fixtureOpts{csrf: mode})
+		req, _ := http.NewRequest("POST", f.srv.URL+"/hook", strings.NewReader(`{"event":"paid"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", "https://payments.example")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != "hook ran" {
+			t.Fatalf("status %d, body %q: the Exempt handler behind auth.Handler did not run", resp.StatusCode, body)
 		}
 	})
 }

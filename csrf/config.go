@@ -190,9 +190,12 @@ type Protector struct {
 	signer      *cookieSigner
 
 	// lateTokenLogged: the one Debug line about a token rendered after
-	// the headers went out has been written (see markRendered). The only
-	// field that changes after New.
+	// the headers went out has been written (see markRendered).
+	// hiddenLogged: the one warning about an Exempt handler the Protector
+	// cannot see has been written (see warnHidden). The only fields that
+	// change after New.
 	lateTokenLogged atomic.Bool
+	hiddenLogged    atomic.Bool
 }
 
 // New validates cfg and returns a Protector. Errors quote the bad value and

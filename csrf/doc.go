@@ -28,10 +28,14 @@
 // failure rejects it with its own reason (ErrCrossSite, ErrBadOrigin, ...):
 //
 //  1. Exemptions: Exempt-wrapped handlers and Config.ExemptPaths skip all
-//     checks. Patterns use http.ServeMux's own matching on the path the mux
-//     would route; a path ServeMux would redirect ("/exempt/../admin",
-//     "//exempt", "/exempt" for "/exempt/") or one with dot segments in any
-//     spelling is never exempt (CVE-2025-47910).
+//     checks. Exemption is decided before any handler runs: the Protector
+//     finds an Exempt handler through ServeMux routing, Bulwark's own
+//     middlewares and any Forwarder; a router it cannot look into hides it
+//     (one WARN says so), and ExemptPaths always works. Patterns use
+//     http.ServeMux's own matching on the path the mux would route; a path
+//     ServeMux would redirect ("/exempt/../admin", "//exempt", "/exempt"
+//     for "/exempt/") or one with dot segments in any spelling is never
+//     exempt (CVE-2025-47910).
 //  2. Fetch Metadata: Sec-Fetch-Site: cross-site or same-site is rejected
 //     unless the Origin is a trusted origin (so a trusted origin works from
 //     any site, as the operator asked); same-origin and none pass on.

@@ -6,6 +6,7 @@ package csrf
 import (
 	"net/http"
 
+	"github.com/bulwark-go/bulwark/internal/forward"
 	"github.com/bulwark-go/bulwark/internal/scheme"
 )
 
@@ -25,11 +26,11 @@ import (
 //     must unmask to the client's secret.
 func (p *Protector) Handler(next http.Handler) http.Handler {
 	if p.mode == Tokenless {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		return forward.To(next, func(w http.ResponseWriter, r *http.Request) {
 			p.serveTokenless(w, r, next)
 		})
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return forward.To(next, func(w http.ResponseWriter, r *http.Request) {
 		p.serveFull(w, r, next)
 	})
 }
@@ -58,6 +59,7 @@ func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.
 		}
 	}
 	st := p.newState(w, r, secure)
+	st.checked = check
 	if check && err == nil {
 		err = p.checkToken(st.req, st)
 		if form := st.req.MultipartForm; form != nil {

@@ -23,6 +23,7 @@ type state struct {
 	req *http.Request       // the request the handler gets
 
 	mu          sync.Mutex
+	checked     bool // the request went through the layers (not safe, not exempt)
 	secure      bool
 	session     string // session cookie value the csrf cookie is bound to
 	secret      [secretLen]byte

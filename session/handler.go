@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/bulwark-go/bulwark/internal/closenotify"
+	"github.com/bulwark-go/bulwark/internal/forward"
 )
 
 // Handler returns middleware that gives next's requests their session. The
@@ -20,7 +21,7 @@ import (
 // Config.ErrorHandler's. Wrapping a handler twice with one Manager is
 // harmless: the inner layer passes requests through.
 func (m *Manager) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return forward.To(next, func(w http.ResponseWriter, r *http.Request) {
 		if m.state(r.Context()) != nil {
 			next.ServeHTTP(w, r)
 			return
