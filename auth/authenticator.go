@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -75,11 +76,21 @@ type Config struct {
 	// LogoutRedirect is where a logout goes. Default "/".
 	LogoutRedirect string
 	// LoginTemplate renders the login page with a LoginData. Nil: a plain
-	// built-in page.
+	// built-in page (or LoginPage).
 	LoginTemplate *template.Template
 	// LogoutTemplate renders the page answering GET /logout (status 405)
-	// with a LogoutData. Nil: a plain built-in page with a logout button.
+	// with a LogoutData. Nil: a plain built-in page with a logout button
+	// (or LogoutPage).
 	LogoutTemplate *template.Template
+	// LoginPage, when set, renders the login page instead of an
+	// html/template, for apps with another renderer (a templ component:
+	// return views.Login(d).Render(ctx, w)). It writes the page body to w;
+	// the handler sets the status and headers, and answers 500 instead
+	// when it returns an error. Set it or LoginTemplate, not both.
+	LoginPage func(ctx context.Context, w io.Writer, d LoginData) error
+	// LogoutPage is LoginPage for the page answering GET /logout. Set it
+	// or LogoutTemplate, not both.
+	LogoutPage func(ctx context.Context, w io.Writer, d LogoutData) error
 	// RememberMeField names a login form checkbox that makes the session
 	// cookie persistent (session.Manager.RememberMe). Empty: no such field.
 	RememberMeField string
@@ -107,8 +118,8 @@ type Authenticator struct {
 	addrLimit  Limiter
 	owned      []*MemoryLimiter
 	proxies    []netip.Prefix
-	loginTmpl  *template.Template
-	logoutTmpl *template.Template
+	loginPage  func(context.Context, io.Writer, LoginData) error
+	logoutPage func(context.Context, io.Writer, LogoutData) error
 	log        *slog.Logger
 }
 
@@ -132,6 +143,9 @@ func New(cfg Config) (*Authenticator, error) {
 			return nil, fmt.Errorf("auth: Config.%s %q: must be a path on this site such as %q", p.name, *p.val, p.def)
 		}
 	}
+	if cfg.LoginPage != nil && cfg.LoginTemplate != nil || cfg.LogoutPage != nil && cfg.LogoutTemplate != nil {
+		return nil, errors.New("auth: Config sets both a page function and a template for one page: keep LoginPage or LoginTemplate, LogoutPage or LogoutTemplate")
+	}
 	proxies, err := parseTrustedProxies(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -142,8 +156,10 @@ func New(cfg Config) (*Authenticator, error) {
 	a := &Authenticator{
 		cfg: cfg, accounts: cfg.Accounts, sessions: cfg.Sessions,
 		userLimit: cfg.UserLimiter, addrLimit: cfg.AddrLimiter,
-		proxies: proxies, loginTmpl: cfg.LoginTemplate, logoutTmpl: cfg.LogoutTemplate,
-		log: cfg.Logger,
+		proxies:    proxies,
+		loginPage:  pageOf(cfg.LoginPage, cfg.LoginTemplate, defaultLoginTemplate),
+		logoutPage: pageOf(cfg.LogoutPage, cfg.LogoutTemplate, defaultLogoutTemplate),
+		log:        cfg.Logger,
 	}
 	if a.userLimit == nil {
 		l, err := NewMemoryLimiter(MemoryLimiterConfig{Backoff: Backoff{Free: 5}})
@@ -161,12 +177,6 @@ func New(cfg Config) (*Authenticator, error) {
 		}
 		a.addrLimit = l
 		a.owned = append(a.owned, l)
-	}
-	if a.loginTmpl == nil {
-		a.loginTmpl = defaultLoginTemplate
-	}
-	if a.logoutTmpl == nil {
-		a.logoutTmpl = defaultLogoutTemplate
 	}
 	return a, nil
 }

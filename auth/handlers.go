@@ -120,7 +120,7 @@ func (a *Authenticator) LoginHandler() http.Handler {
 }
 
 func (a *Authenticator) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg, username, next string) {
-	a.render(w, r, a.loginTmpl, status, LoginData{
+	render(a, w, r, a.loginPage, status, LoginData{
 		Error: msg, Next: next, Username: username,
 		CSRFField: csrf.TemplateField(r), RememberMeField: a.cfg.RememberMeField, Request: r,
 	})
@@ -287,7 +287,7 @@ func (a *Authenticator) LogoutHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
-			a.render(w, r, a.logoutTmpl, http.StatusMethodNotAllowed, LogoutData{
+			render(a, w, r, a.logoutPage, http.StatusMethodNotAllowed, LogoutData{
 				Action: r.URL.EscapedPath(), CSRFField: csrf.TemplateField(r), Request: r,
 			})
 			return

@@ -36,6 +36,8 @@ type fixtureOpts struct {
 	addrLimiter auth.Limiter
 	params      auth.Params
 	wrapUsers   func(auth.UserStore) auth.UserStore // nil: the SQLite store as is
+	loginPage   func(context.Context, io.Writer, auth.LoginData) error
+	logoutPage  func(context.Context, io.Writer, auth.LogoutData) error
 }
 
 // fixture is an app wired like a real one: session → csrf → auth → mux,
@@ -79,6 +81,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		Accounts: f.accounts, Sessions: f.sessions,
 		UserLimiter: o.userLimiter, AddrLimiter: o.addrLimiter,
 		AllowNoCSRF: o.allowNoCSRF, ClearSiteData: true, Logger: quiet,
+		LoginPage: o.loginPage, LogoutPage: o.logoutPage,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,16 +1,18 @@
-// This file holds the data passed to the login and logout templates and the
-// built-in pages used when the app supplies none.
+// This file holds the data passed to the login and logout pages, the
+// built-in pages used when the app supplies none, and their rendering.
 
 package auth
 
 import (
 	"bytes"
+	"context"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 )
 
-// LoginData is what Config.LoginTemplate is executed with.
+// LoginData is what Config.LoginTemplate (or LoginPage) renders.
 type LoginData struct {
 	// Error is a message for the user ("" when there is none). It never
 	// says whether the username exists.
@@ -31,7 +33,7 @@ type LoginData struct {
 	Request *http.Request
 }
 
-// LogoutData is what Config.LogoutTemplate is executed with when GET or
+// LogoutData is what Config.LogoutTemplate (or LogoutPage) renders when GET or
 // HEAD reaches the logout handler.
 type LogoutData struct {
 	// Action is the path the logout form must POST to (the request's path).
@@ -73,11 +75,23 @@ so that another web site cannot sign you out either. You are still signed in.</p
 </body></html>
 `))
 
-// render executes t into a buffer first, so a template error becomes a
-// clean 500 instead of half a page.
-func (a *Authenticator) render(w http.ResponseWriter, r *http.Request, t *template.Template, status int, data any) {
+// pageOf returns the function that renders one page: the app's page
+// function, else its template, else the built-in template.
+func pageOf[D any](page func(context.Context, io.Writer, D) error, t, builtin *template.Template) func(context.Context, io.Writer, D) error {
+	if page != nil {
+		return page
+	}
+	if t == nil {
+		t = builtin
+	}
+	return func(_ context.Context, w io.Writer, d D) error { return t.Execute(w, d) }
+}
+
+// render renders a page with its data into a buffer first, so an error
+// becomes a clean 500 instead of half a page.
+func render[D any](a *Authenticator, w http.ResponseWriter, r *http.Request, page func(context.Context, io.Writer, D) error, status int, data D) {
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
+	if err := page(r.Context(), &buf, data); err != nil {
 		a.logRequest(slog.LevelError, r, "auth: template failed", err, "")
 		http.Error(w, "Internal server error.", http.StatusInternalServerError)
 		return
