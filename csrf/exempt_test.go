@@ -94,23 +94,23 @@ func TestExemptBehindForwarders(t *testing.T) {
 	}
 }
 
-// blindRouter stands for a router the Protector cannot look into (chi's
+// opaqueRouter stands for a router the Protector cannot look into (chi's
 // root r.Use, echo's WrapMiddleware): its package is listed in
 // blindRouters for the test.
-type blindRouter struct{ h http.Handler }
+type opaqueRouter struct{ h http.Handler }
 
-func (b *blindRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.h.ServeHTTP(w, r) }
+func (b *opaqueRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.h.ServeHTTP(w, r) }
 
 // With Exempt in use, the first unsafe request that the Protector cannot
 // route past a known router logs one WARN that names the router and the
 // way that always works.
 func TestBlindRouterIsNamedOnce(t *testing.T) {
 	old := blindRouters
-	blindRouters = append(blindRouters, "github.com/bulwark-go/bulwark/csrf.blindRouter")
+	blindRouters = append(blindRouters, "github.com/bulwark-go/bulwark/csrf.opaqueRouter")
 	t.Cleanup(func() { blindRouters = old })
 	var logs logRecorder
 	p := mustNew(t, Config{Key: testKey, Logger: logs.logger()})
-	h := p.Handler(&blindRouter{Exempt(http.HandlerFunc(renderNothing))})
+	h := p.Handler(&opaqueRouter{Exempt(http.HandlerFunc(renderNothing))})
 	for range 2 {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, crossSitePost("http://example.com/hook"))
@@ -122,7 +122,7 @@ func TestBlindRouterIsNamedOnce(t *testing.T) {
 	if n := strings.Count(out, "cannot look into"); n != 1 {
 		t.Fatalf("%d warnings, want 1:\n%s", n, out)
 	}
-	for _, want := range []string{"router=github.com/bulwark-go/bulwark/csrf.blindRouter", "ExemptPaths", "path=/hook"} {
+	for _, want := range []string{"router=github.com/bulwark-go/bulwark/csrf.opaqueRouter", "ExemptPaths", "path=/hook"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("warning lacks %q:\n%s", want, out)
 		}

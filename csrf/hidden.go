@@ -7,6 +7,7 @@ package csrf
 import (
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
@@ -32,13 +33,9 @@ func (p *Protector) warnIfBlind(r *http.Request, last http.Handler) {
 	if last == nil || p.hiddenLogged.Load() {
 		return
 	}
-	name := handlerName(last)
-	for _, pkg := range blindRouters {
-		if strings.HasPrefix(name, pkg) {
-			p.warnHidden(r, "csrf: Exempt is in use, but this Protector sits in front of a router it cannot look into, so an Exempt handler behind that router is checked like any other request",
-				slog.String("router", name))
-			return
-		}
+	if name, ok := blindRouter(last); ok {
+		p.warnHidden(r, "csrf: Exempt is in use, but this Protector sits in front of a router it cannot look into, so an Exempt handler behind that router is checked like any other request",
+			slog.String("router", name))
 	}
 }
 
@@ -52,19 +49,36 @@ func (p *Protector) warnHidden(r *http.Request, msg string, attrs ...slog.Attr) 
 	p.logger.LogAttrs(r.Context(), slog.LevelWarn, msg+" (logged once)", attrs...)
 }
 
-// handlerName names h for the warning: a function's full name, or a
-// type's package path and name.
-func handlerName(h http.Handler) string {
+// blindRouter reports whether h comes from one of blindRouters, and
+// names it. A type is known by its package; a function (such as the
+// http.HandlerFunc a router's middleware chain ends in) by its name or,
+// since the compiler names a closure after the function it was inlined
+// into, by the source file it was written in.
+func blindRouter(h http.Handler) (string, bool) {
 	v := reflect.ValueOf(h)
+	var name, file string
 	if v.Kind() == reflect.Func {
-		if f := runtime.FuncForPC(v.Pointer()); f != nil {
-			return f.Name()
+		f := runtime.FuncForPC(v.Pointer())
+		if f == nil {
+			return "", false
 		}
-		return ""
+		name = f.Name()
+		file, _ = f.FileLine(f.Entry())
+		file = filepath.ToSlash(file)
+	} else {
+		t := v.Type()
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		name = t.PkgPath() + "." + t.Name()
 	}
-	t := v.Type()
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	for _, pkg := range blindRouters {
+		if strings.HasPrefix(name, pkg) {
+			return name, true
+		}
+		if strings.HasPrefix(file, pkg) || strings.Contains(file, "/"+pkg) {
+			return pkg, true
+		}
 	}
-	return t.PkgPath() + "." + t.Name()
+	return "", false
 }
