@@ -148,9 +148,15 @@ type Config struct {
 	// such as "/exempt/../admin" or "//exempt", or missing the trailing
 	// slash) is not exempt.
 	ExemptPaths []string
-	// AllowMissingMetadata (Tokenless only) lets requests with none of
-	// Sec-Fetch-Site, Origin and Referer pass. Such requests come from
-	// non-browser clients or very old browsers.
+	// AllowMissingMetadata lets requests that carry no browser metadata
+	// through the origin layers. Such requests come from non-browser
+	// clients or very old browsers. In Tokenless mode it passes requests
+	// with none of Sec-Fetch-Site, Origin and Referer. In both modes it
+	// passes WebSocket handshakes with neither Origin nor Sec-Fetch-Site
+	// (every browser sends Origin on a handshake), which are otherwise
+	// refused with ErrWebSocketNoOrigin. In Full mode other requests still
+	// need their token. To let only some endpoints take non-browser
+	// WebSocket clients, exempt those instead.
 	AllowMissingMetadata bool
 	// FailureHandler serves rejected requests; Reason(r) returns the
 	// reason. Default: a short HTML 403 page.
@@ -241,8 +247,6 @@ func checkMode(cfg Config) error {
 		return errors.New("csrf: PerFormTokens needs Mode Full; Tokenless mode uses no tokens")
 	case cfg.Mode == Tokenless && cfg.Secrets != nil:
 		return errors.New("csrf: Secrets needs Mode Full; Tokenless mode keeps no secret")
-	case cfg.Mode == Full && cfg.AllowMissingMetadata:
-		return errors.New("csrf: AllowMissingMetadata applies only to Mode Tokenless; Full mode lets such requests through to the token check")
 	case cfg.SessionCookie != "" && cfg.Secrets != nil:
 		return errors.New("csrf: set SessionCookie or Secrets, not both; a secret kept in the session is already bound to it")
 	}

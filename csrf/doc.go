@@ -11,7 +11,8 @@
 // sent by your own pages. It assumes:
 //
 //   - safe methods (GET, HEAD, OPTIONS, TRACE) never change state: they are
-//     never checked, so a GET /logout is your bug, not this package's;
+//     never checked, so a GET /logout is your bug, not this package's; the
+//     one GET that is checked is a WebSocket handshake (see WebSockets);
 //   - the attacker controls another site, possibly a sibling subdomain
 //     (which can set cookies for your domain: "cookie tossing"), but cannot
 //     read your pages (same-origin policy) and has no XSS on your origin —
@@ -157,6 +158,33 @@
 // a present Referer is checked over plain HTTP too. It adds no allocation to
 // a passing request. ReportOnly logs the reason that would have rejected a
 // request and lets it through, for a gradual rollout.
+//
+// # WebSockets
+//
+// A WebSocket handshake is a GET, but the connection it opens is not
+// guarded by the same-origin policy: a page on any site can call new
+// WebSocket("wss://your.app/ws"), the browser sends your cookies along,
+// and the page reads whatever the socket sends (Cross-Site WebSocket
+// Hijacking). The Protector therefore checks, in both modes, every GET
+// whose Upgrade header lists "websocket" (any line, any letter case,
+// whatever Connection says) and every HTTP/2 extended CONNECT whose
+// :protocol is websocket (RFC 8441). After the exemptions, such a
+// handshake must pass the Fetch Metadata and Origin layers: its Origin
+// must be the request's own or a trusted origin, and a null, malformed or
+// repeated Origin is refused (Chromium sends no Sec-Fetch-Site on a
+// handshake, so the Origin decides). The reason is ErrWebSocketOrigin, which also
+// wraps the layer's own reason (errors.Is matches ErrBadOrigin too, so
+// existing FailureHandlers and the Debug checklist treat it alike). No
+// token is asked for (new WebSocket() cannot send one) and the Referer is
+// not looked at: every browser sends Origin on a handshake. A handshake
+// without Origin therefore comes from a program, and is refused with
+// ErrWebSocketNoOrigin unless Config.AllowMissingMetadata (in either mode);
+// to take non-browser clients on one endpoint only, exempt it with Exempt
+// or Config.ExemptPaths instead. An extended CONNECT is never exempt
+// (CONNECT requests never are). A refused handshake never reaches the
+// handler, so it is never upgraded, and gets no Set-Cookie. Keep your
+// WebSocket library's own origin check on as well. A GET without Upgrade
+// costs one header lookup more.
 //
 // # Trusted origins
 //

@@ -137,7 +137,6 @@ func TestNewErrors(t *testing.T) {
 		{"negative body", Config{MaxBodyBytes: -1}, "MaxBodyBytes -1"},
 		{"bad exempt pattern", Config{ExemptPaths: []string{"/a/{x"}}, `ExemptPaths pattern "/a/{x"`},
 		{"conflicting exempt patterns", Config{ExemptPaths: []string{"/a/", "/a/"}}, "ExemptPaths pattern"},
-		{"missing metadata in full", Config{AllowMissingMetadata: true}, "AllowMissingMetadata"},
 		{"per-form tokenless", Config{Mode: Tokenless, PerFormTokens: true}, "PerFormTokens"},
 		{"store tokenless", Config{Mode: Tokenless, Secrets: &memStore{}}, "Secrets needs Mode Full"},
 		{"store and session cookie", Config{Secrets: &memStore{}, SessionCookie: "sid"}, "not both"},

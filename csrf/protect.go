@@ -11,8 +11,8 @@ import (
 )
 
 // Handler returns next protected by p. Safe methods (GET, HEAD, OPTIONS,
-// TRACE) always pass; every other method is checked in this order, the
-// first failure rejecting the request:
+// TRACE) pass, except a WebSocket handshake; every other method is checked
+// in this order, the first failure rejecting the request:
 //
 //  1. Exemptions: Exempt-wrapped handlers and Config.ExemptPaths.
 //  2. Fetch Metadata: Sec-Fetch-Site cross-site or same-site is rejected
@@ -24,6 +24,13 @@ import (
 //     well-formed, https, and same-origin or trusted.
 //  5. Token (Full mode): the masked token from the header or form field
 //     must unmask to the client's secret.
+//
+// A WebSocket handshake (a GET with Upgrade: websocket, or an HTTP/2
+// extended CONNECT with :protocol websocket) is checked in both modes:
+// unless exempt (layer 1), it must pass layers 2 and 3 and carry an Origin
+// (ErrWebSocketOrigin, ErrWebSocketNoOrigin); layers 4 and 5 do not apply,
+// since browsers always send Origin on a handshake and cannot add a token
+// to new WebSocket().
 func (p *Protector) Handler(next http.Handler) http.Handler {
 	if p.mode == Tokenless {
 		return forward.To(next, func(w http.ResponseWriter, r *http.Request) {
@@ -41,6 +48,8 @@ func (p *Protector) serveTokenless(w http.ResponseWriter, r *http.Request, next 
 		if err := p.checkOrigins(r, scheme.IsHTTPS(r, p.trustProxy)); err != nil && p.refuse(w, r, nil, err) {
 			return
 		}
+	} else if p.refuseHandshake(w, r, next) {
+		return
 	}
 	next.ServeHTTP(w, r)
 }
@@ -57,6 +66,8 @@ func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.
 		if err = p.checkOrigins(r, secure); err != nil && p.refuse(w, r, nil, err) {
 			return
 		}
+	} else if p.refuseHandshake(w, r, next) {
+		return
 	}
 	st := p.newState(w, r, secure)
 	st.checked = check
@@ -75,11 +86,13 @@ func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.
 }
 
 // mustCheck reports whether r goes through the layers: its method is not
-// safe, and it is not exempt (layer 1). Exemption is decided here, before
-// any other layer, because the token layer consumes a multipart body: an
-// exempt handler (a webhook, a streaming upload) must get it untouched.
+// safe, it is not a WebSocket handshake (an extended CONNECT, which
+// refuseHandshake checks), and it is not exempt (layer 1). Exemption is
+// decided here, before any other layer, because the token layer consumes a
+// multipart body: an exempt handler (a webhook, a streaming upload) must
+// get it untouched.
 func (p *Protector) mustCheck(r *http.Request, next http.Handler) bool {
-	return !safeMethod(r.Method) && !p.isExempt(r, next)
+	return !safeMethod(r.Method) && !isWebSocketHandshake(r) && !p.isExempt(r, next)
 }
 
 // checkOrigins runs layers 2 to 4, which judge where the request came from,

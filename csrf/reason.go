@@ -61,6 +61,16 @@ var (
 	// ErrBadBody: the form body could not be read or parsed (truncated,
 	// malformed multipart).
 	ErrBadBody = errors.New("csrf: request body could not be read")
+	// ErrWebSocketOrigin: a WebSocket handshake failed the origin layers
+	// (Sec-Fetch-Site, Origin): it was opened by a page on another origin,
+	// or its Origin is null, malformed or repeated. The reason also wraps
+	// that layer's own (ErrCrossSite, ErrBadOrigin, ...), so errors.Is
+	// matches both.
+	ErrWebSocketOrigin = errors.New("csrf: websocket handshake from another origin")
+	// ErrWebSocketNoOrigin: a WebSocket handshake has no Origin header.
+	// Browsers always send one, so the client is a program; see
+	// Config.AllowMissingMetadata and Exempt.
+	ErrWebSocketNoOrigin = errors.New("csrf: websocket handshake without an Origin header")
 )
 
 // ErrNoProtector is returned by Rotate when the request did not pass through

@@ -153,6 +153,8 @@ func checklist(reason error, p *Protector) []string {
 		c = append(c,
 			"A Referrer-Policy of no-referrer (meta tag, header or rel=noreferrer) strips the Referer; use same-origin or strict-origin-when-cross-origin instead.",
 			"The page with the form was served over plain http while the form posts to https.")
+	case errors.Is(reason, ErrWebSocketNoOrigin):
+		c = append(c, "A WebSocket handshake without Origin comes from a program, not a browser page. Exempt that endpoint (csrf.Exempt or Config.ExemptPaths), or set Config.AllowMissingMetadata if non-browser clients may connect anywhere.")
 	case errors.Is(reason, ErrNoMetadata):
 		c = append(c, "Tokenless mode rejects requests that carry none of Sec-Fetch-Site, Origin and Referer (old browsers, curl). Set Config.AllowMissingMetadata if non-browser clients must pass.")
 	case errors.Is(reason, ErrNoCookie), errors.Is(reason, ErrBadCookie), errors.Is(reason, ErrNoSecret):

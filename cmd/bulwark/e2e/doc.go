@@ -7,6 +7,11 @@
 // outcome is checked on the server (live sessions, saved notes, the attack
 // log), not only in the page.
 //
+// websocket_test.go tests Cross-Site WebSocket Hijacking protection with a
+// small chat app of its own (session, csrf and a github.com/coder/websocket
+// echo endpoint): dialled over real HTTP by the library's client, and
+// opened in Chromium from its own page and from an attacker's page.
+//
 // The browser is $BULWARK_CHROMIUM (default /usr/bin/chromium). When it is
 // missing the tests skip, or fail when CI=true. Screenshots of the home page,
 // the attacker index and the attack log go to cmd/bulwark/e2e/artifacts/ (not committed);
