@@ -227,10 +227,30 @@
 //	  body: JSON.stringify(item),
 //	});
 //
-// For htmx, put the header on a common ancestor:
+// For htmx, put the header on an element inside the body that holds the
+// page's content; the same snippet works with htmx 2 and htmx 4:
 //
-//	<body {{ csrfHxHeaders .Request }}>
-//	<!-- renders hx-headers='{"X-CSRF-Token":"..."}' -->
+//	<body hx-boost="true" hx-boost:inherited="true">
+//	<main {{ csrfHxHeaders .Request }}>
+//	  <button hx-post="/notes" hx-target="#notes">Save</button>
+//	</main>
+//	<!-- <main hx-headers='{"X-CSRF-Token":"..."}' hx-headers:inherited='{"X-CSRF-Token":"..."}'> -->
+//
+// htmx 2 inherits hx-headers; htmx 4 inherits only hx-headers:inherited
+// (without it every hx-post below gets a 403, which htmx 4 swaps into
+// the target). Not on <body> when the page uses hx-boost: a boosted link
+// or form swaps the body's content and keeps the body's attributes, so
+// after a boosted login (which rotates the secret) a token on <body> is
+// the old one and every hx-post fails with ErrTokenMismatch (htmx 2 shows
+// nothing; it does not swap a 403). An element inside the body is
+// replaced with the new page, token included. A request that logs in or
+// out and swaps only a fragment must replace that element too, or reload
+// the page. In htmx 4, an element with headers of its own writes
+// hx-headers:append (a plain hx-headers replaces the inherited token);
+// in htmx 2 its hx-headers merges. templ components, which get a
+// context.Context rather than the request, use TokenFromContext,
+// FieldFromContext, HXHeadersValueFromContext and the other FromContext
+// forms.
 //
 // A Protector is safe for concurrent use. The package imports only the
 // standard library.

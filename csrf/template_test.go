@@ -17,7 +17,7 @@ import (
 // meta tag read by the fetch snippet, and hx-headers for htmx.
 const page = `<!doctype html>
 <html><head>{{ csrfMeta .Req }}</head>
-<body {{ csrfHxHeaders .Req }}>
+<body><main {{ csrfHxHeaders .Req }}>
 <form method="post" action="/items">{{ csrfField .Req }}<input name="name" value="x"><button>Save</button></form>
 <form method="post" action="/delete">{{ csrfFormField .Req "post" "/delete" }}</form>
 <button hx-post="/items" hx-headers='{"X-CSRF-Token": "{{ csrfToken .Req }}"}'>htmx</button>
@@ -25,7 +25,7 @@ const page = `<!doctype html>
 const token = document.querySelector('meta[name="csrf-token"]').content;
 fetch("/api/items", {method: "POST", headers: {"X-CSRF-Token": token, "Content-Type": "application/json"}, body: "{}"});
 </script>
-</body></html>`
+</main></body></html>`
 
 // element is a parsed start tag.
 type element struct {
@@ -53,7 +53,11 @@ func parseHTML(t *testing.T, s string) []element {
 		if se, ok := tok.(xml.StartElement); ok {
 			e := element{name: se.Name.Local, attrs: map[string]string{}}
 			for _, a := range se.Attr {
-				e.attrs[a.Name.Local] = a.Value
+				name := a.Name.Local
+				if a.Name.Space != "" { // hx-headers:inherited
+					name = a.Name.Space + ":" + name
+				}
+				e.attrs[name] = a.Value
 			}
 			out = append(out, e)
 		}
@@ -80,7 +84,7 @@ func TestTemplateSnippets(t *testing.T) {
 	}
 	cookie := cs[0].Name + "=" + cs[0].Value
 
-	var meta, field, formField, bodyHx, buttonHx string
+	var meta, field, formField, mainHx, buttonHx string
 	for _, e := range parseHTML(t, html) {
 		switch {
 		case e.name == "meta" && e.attrs["name"] == "csrf-token":
@@ -91,8 +95,11 @@ func TestTemplateSnippets(t *testing.T) {
 			} else {
 				formField = e.attrs["value"]
 			}
-		case e.name == "body":
-			bodyHx = e.attrs["hx-headers"]
+		case e.name == "main":
+			mainHx = e.attrs["hx-headers"]
+			if inh := e.attrs["hx-headers:inherited"]; inh != mainHx {
+				t.Fatalf("hx-headers %q, hx-headers:inherited %q", mainHx, inh)
+			}
 		case e.name == "button" && e.attrs["hx-post"] != "":
 			buttonHx = e.attrs["hx-headers"]
 		}
@@ -111,14 +118,14 @@ func TestTemplateSnippets(t *testing.T) {
 		"meta tag via fetch header":   {meta, "POST", "/api/items", "header"},
 		"hidden field in form":        {field, "POST", "/items", "form"},
 		"per-form field on its form":  {formField, "POST", "/delete", "form"},
-		"hx-headers on body":          {headerToken(t, bodyHx), "POST", "/items", "header"},
+		"hx-headers on main":          {headerToken(t, mainHx), "POST", "/items", "header"},
 		"hx-headers written by hand":  {headerToken(t, buttonHx), "POST", "/items", "header"},
-		"hx-headers with DELETE verb": {headerToken(t, bodyHx), "DELETE", "/items/1", "header"},
+		"hx-headers with DELETE verb": {headerToken(t, mainHx), "DELETE", "/items/1", "header"},
 		// fetch's body is JSON: it is never parsed; the header alone counts.
 		"fetch with JSON body": {meta, "PUT", "/api/items/1", "json"},
 	}
 	seen := map[string]bool{}
-	for _, tok := range []string{meta, field, formField, headerToken(t, bodyHx), headerToken(t, buttonHx)} {
+	for _, tok := range []string{meta, field, formField, headerToken(t, mainHx), headerToken(t, buttonHx)} {
 		if seen[tok] {
 			t.Fatal("two renders produced the same token")
 		}

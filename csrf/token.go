@@ -1,10 +1,11 @@
 // token.go holds the token: masking and unmasking, layer 5 (the token
 // check), the per-form tokens, and the API around the secret: Token,
-// FormToken, Protected and Rotate.
+// FormToken (and their context.Context forms), Protected and Rotate.
 
 package csrf
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -154,7 +155,19 @@ func Protected(r *http.Request) bool {
 // (a Tokenless one keeps a state only to hand a rejection's reason to the
 // FailureHandler), and nil otherwise.
 func tokenState(r *http.Request) *state {
-	if st := fromContext(r); st != nil && st.p.mode == Full {
+	if r == nil {
+		return nil
+	}
+	return contextTokenState(r.Context())
+}
+
+// contextTokenState is tokenState for the context of such a request (the
+// state itself, or a context derived from it).
+func contextTokenState(ctx context.Context) *state {
+	if ctx == nil {
+		return nil
+	}
+	if st, _ := ctx.Value(stateKey{}).(*state); st != nil && st.p.mode == Full {
 		return st
 	}
 	return nil
@@ -174,7 +187,19 @@ func tokenState(r *http.Request) *state {
 // rejected request whose client has no secret, and when the secret store
 // fails.
 func Token(r *http.Request) string {
-	st := tokenState(r)
+	return stateToken(tokenState(r))
+}
+
+// TokenFromContext is Token for code that holds the request's context
+// rather than the request, such as a templ component (its ctx): ctx is
+// r.Context() of a request the Protector passed to its handler, or a
+// context derived from it. It returns "" for any other context.
+func TokenFromContext(ctx context.Context) string {
+	return stateToken(contextTokenState(ctx))
+}
+
+// stateToken is Token for a request's state (nil: none).
+func stateToken(st *state) string {
 	if st == nil {
 		return ""
 	}
@@ -196,12 +221,22 @@ func Token(r *http.Request) string {
 // action as the form's HTML will (html/template escapes it the same way).
 // Without PerFormTokens it is Token(r).
 func FormToken(r *http.Request, method, action string) string {
-	st := tokenState(r)
+	return stateFormToken(tokenState(r), method, action)
+}
+
+// FormTokenFromContext is FormToken for code that holds the request's
+// context rather than the request (see TokenFromContext).
+func FormTokenFromContext(ctx context.Context, method, action string) string {
+	return stateFormToken(contextTokenState(ctx), method, action)
+}
+
+// stateFormToken is FormToken for a request's state (nil: none).
+func stateFormToken(st *state, method, action string) string {
 	if st == nil {
 		return ""
 	}
 	if !st.p.perForm {
-		return Token(r)
+		return stateToken(st)
 	}
 	// The browser resolves the action against the page's URL, which is
 	// the URL the Protector saw (a handler may see a rewritten one, as
