@@ -30,6 +30,7 @@ var stackList = []stack{
 	{"gorilla/mux", Options{}, Gorilla},
 	{"echo v4", echoExempt, Echo4},
 	{"echo v5", echoExempt, Echo5},
+	{"templ", TemplOptions, Templ},
 }
 
 const password = "correct horse battery"
@@ -197,4 +198,24 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// The templ stack's pages are templ components, auth's login page too.
+func TestTemplRendersThePages(t *testing.T) {
+	k, err := NewKit(t.Context(), t.TempDir(), TemplOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Templ(k))
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	if body := c.get("/login").body; !strings.Contains(body, `id="templ-login"`) || !tokenRE.MatchString(body) {
+		t.Errorf("login page is not the templ component with a token: %s", body)
+	}
+	body := c.get("/form").body
+	for _, want := range []string{`<meta name="csrf-token" content="`, `hx-headers:inherited="{`, `name="csrf_token" value="`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("form page lacks %s: %s", want, body)
+		}
+	}
 }
