@@ -30,9 +30,11 @@ var pages = template.Must(template.New("").Funcs(csrf.FuncMap()).Parse(`
 {{csrfMeta .Request}}
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}
 input,button{font:inherit}code{background:#eee;padding:0 .2em}</style></head>
-<body {{csrfHxHeaders .Request}}>
+<body>
+<main {{csrfHxHeaders .Request}}>
 <nav><a href="/">Form</a> · <a href="/fetch">fetch &amp; htmx</a></nav>
 {{template "content" .}}
+</main>
 </body></html>{{end}}
 
 {{define "form"}}{{template "layout" .}}{{end}}
@@ -54,8 +56,10 @@ Remove the field with the developer tools, or post from another origin, and the 
 <code>X-CSRF-Token</code> header. The JSON body is never parsed by the csrf layer.</p>
 <button id="fetch">POST /api/notes with fetch</button>
 <pre id="out"></pre>
-<p>With htmx, <code>&lt;body {{"{{"}}csrfHxHeaders .Request{{"}}"}}&gt;</code> renders
-<code>hx-headers='{"X-CSRF-Token":"…"}'</code> and every hx-post below the body sends the header.</p>
+<p>With htmx, <code>&lt;main {{"{{"}}csrfHxHeaders .Request{{"}}"}}&gt;</code> renders
+<code>hx-headers</code> and <code>hx-headers:inherited</code> (htmx 2 and 4), and every hx-post inside
+<code>&lt;main&gt;</code> sends the header. It sits inside the body, not on it, so a boosted login replaces
+it with a fresh token.</p>
 <script>
 document.getElementById("fetch").addEventListener("click", async () => {
   const token = document.querySelector('meta[name="csrf-token"]').content;
