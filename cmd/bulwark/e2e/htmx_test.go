@@ -56,8 +56,10 @@ var htmxVersions = []htmxVersion{
 const (
 	// documentedLayout is csrf's documented snippet: the token on an
 	// element inside the body, which a boosted page load replaces.
+	// snippet:htmx-layout (the README's "Use with htmx")
 	documentedLayout = `<body hx-boost="true" hx-boost:inherited="true">
 <main {{ csrfHxHeaders .Request }}>`
+	// end snippet
 	// bodyLayout puts the token on <body>, whose attributes a boosted
 	// page load keeps.
 	bodyLayout = `<body hx-boost="true" hx-boost:inherited="true" {{ csrfHxHeaders .Request }}>
