@@ -61,6 +61,9 @@ var (
 	// ErrBadBody: the form body could not be read or parsed (truncated,
 	// malformed multipart).
 	ErrBadBody = errors.New("csrf: request body could not be read")
+	// ErrTooManyParts: a multipart form has no token field among its
+	// first 1000 parts. Put the token field first.
+	ErrTooManyParts = errors.New("csrf: multipart form has no token field among its first 1000 parts")
 )
 
 // ErrNoProtector is returned by Rotate when the request did not pass through
