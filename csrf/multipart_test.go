@@ -536,4 +536,3 @@ func serveFuzz(t *testing.T, p *Protector, body []byte, boundary string) (accept
 	}
 	return accepted, parsed, intact
 }
-
