@@ -1,7 +1,7 @@
-// body.go holds what the token layer reads from an urlencoded body: the
-// token field, within Config.MaxBodyBytes, and the form handed on to the
-// handler, whose body stays readable from the start (multipart.go reads
-// multipart forms), and the readers both share.
+// body.go holds the token layer's reading of an urlencoded body (the token
+// field, within Config.MaxBodyBytes, and the form handed on to the
+// handler, whose body stays readable from the start) and the readers it
+// shares with multipart.go, which reads multipart forms.
 
 package csrf
 
