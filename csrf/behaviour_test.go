@@ -70,7 +70,8 @@ func behaviours() []behaviour {
 		{name: "text/plain body is never parsed", in: "text", want: ErrNoToken},
 		{name: "multipart form passes", in: "multipart"},
 		{name: "multipart without token", in: "multipart", token: "none", want: ErrNoToken},
-		{name: "multipart truncated", in: "multipart-truncated", want: ErrBadBody},
+		{name: "multipart cut off inside the token part", in: "multipart-cut-token", want: ErrBadBody},
+		{name: "multipart cut off after the token passes (the handler sees the truncation)", in: "multipart-truncated"},
 		{name: "multipart too large", in: "multipart", cfg: Config{MaxBodyBytes: 64}, want: ErrBodyTooLarge},
 		{name: "urlencoded too large", cfg: Config{MaxBodyBytes: 64}, want: ErrBodyTooLarge},
 		{name: "urlencoded chunked too large", in: "form-chunked", cfg: Config{MaxBodyBytes: 64}, want: ErrBodyTooLarge},
@@ -332,11 +333,14 @@ func buildRequest(t *testing.T, p *Protector, method, target, in, token string) 
 		r := newRequest(method, target, strings.NewReader(p.fieldName+"="+token))
 		r.Header.Set("Content-Type", "text/plain")
 		return r
-	case "multipart", "multipart-truncated":
+	case "multipart", "multipart-truncated", "multipart-cut-token":
 		b, ct := multipartBody(t, p.fieldName, token)
 		body := b.String()
-		if in == "multipart-truncated" {
+		switch in {
+		case "multipart-truncated":
 			body = body[:len(body)-20]
+		case "multipart-cut-token":
+			body = body[:strings.Index(body, token)+tokenLen/2]
 		}
 		r := newRequest(method, target, strings.NewReader(body))
 		r.Header.Set("Content-Type", ct)

@@ -1,6 +1,7 @@
-// body.go holds what the token layer reads from the body: the token field
-// of an urlencoded or multipart form, within Config.MaxBodyBytes, and the
-// form handed on to the handler, whose body stays readable from the start.
+// body.go holds the token layer's reading of an urlencoded body (the token
+// field, within Config.MaxBodyBytes, and the form handed on to the
+// handler, whose body stays readable from the start) and the readers it
+// shares with multipart.go, which reads multipart forms.
 
 package csrf
 
@@ -159,44 +160,6 @@ func parsesBody(r *http.Request) bool {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == "application/x-www-form-urlencoded"
-}
-
-// multipartToken parses a multipart body (at most MaxBodyBytes, files
-// beyond 32 MiB of memory spilled to disk by net/http) and unmasks its
-// token field into got. The handler gets the parsed form in
-// r.MultipartForm.
-func (p *Protector) multipartToken(got *[secretLen]byte, r *http.Request) error {
-	if r.ContentLength > p.maxBody {
-		return ErrBodyTooLarge
-	}
-	orig := r.Body
-	if orig == nil {
-		orig = http.NoBody
-	}
-	lr := &limitReader{r: orig, n: p.maxBody}
-	var src io.Reader = lr
-	var seen *bytes.Buffer
-	if p.reportOnly {
-		// The request goes on to the handler whatever we find, so keep
-		// what we read to give it back if parsing stops early.
-		seen = new(bytes.Buffer)
-		src = io.TeeReader(lr, seen)
-	}
-	r.Body = readCloser{src, orig}
-	if err := r.ParseMultipartForm(min(p.maxBody, 32<<20)); err != nil {
-		if seen != nil {
-			r.Form, r.PostForm, r.MultipartForm = nil, nil, nil
-			r.Body = readCloser{io.MultiReader(bytes.NewReader(seen.Bytes()), orig), orig}
-		}
-		if lr.over {
-			return ErrBodyTooLarge
-		}
-		return ErrBadBody
-	}
-	if v := r.PostForm[p.fieldName]; len(v) > 0 && v[0] != "" {
-		return unmask(got, v[0])
-	}
-	return ErrNoToken
 }
 
 // limitReader reads at most n bytes from r and then fails with

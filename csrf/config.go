@@ -132,15 +132,23 @@ type Config struct {
 	FieldName string
 	// HeaderName is the request header carrying the token; default
 	// "X-CSRF-Token". It is checked before the form, so JSON bodies are
-	// never parsed.
+	// never parsed, and a request carrying it has no byte of its body read.
 	HeaderName string
 	// PerFormTokens accepts, besides the global token, tokens made by
 	// FormToken for one method and action path (Rails' per-form tokens):
 	// such a token leaked from one form is useless on another. The path is
 	// compared escaped, as ServeMux routes it. Full only.
 	PerFormTokens bool
-	// MaxBodyBytes caps the form body read to find the token; default
-	// 10 MiB. Bigger bodies are rejected with ErrBodyTooLarge.
+	// MaxBodyBytes caps what the Protector reads of a form body to find
+	// the token; default 10 MiB. Reading past it is ErrBodyTooLarge. An
+	// urlencoded body is read whole, so it bounds the body. A multipart
+	// form is read only up to its token field when that field comes before
+	// every file part: put the token field first in upload forms, and
+	// MaxBodyBytes bounds only the parts up to the token's, while the
+	// handler streams an upload of any size (r.MultipartReader) and bounds
+	// it itself. A token after a file part needs the whole form parsed,
+	// which MaxBodyBytes then bounds. A token in the header (HeaderName)
+	// is read first, and then the body not at all.
 	MaxBodyBytes int64
 	// ExemptPaths are http.ServeMux patterns ("POST /webhooks/", "/api/hook")
 	// whose requests skip every check. Matching is ServeMux's own, on the

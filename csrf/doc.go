@@ -49,12 +49,39 @@
 //     works without configuration.
 //  5. Token (Full mode): a masked synchronizer token from the X-CSRF-Token
 //     header (checked first, so JSON bodies are never parsed) or the
-//     csrf_token field of an urlencoded or multipart form. The body is read
-//     once, within Config.MaxBodyBytes; when the token verifies and
-//     ParseForm would parse the body without error (POST, PUT or PATCH, a
-//     well-formed Content-Type), the handler gets r.PostForm already filled
-//     in exactly as ParseForm would fill it (so the form is not read and
-//     parsed twice). r.Body can always still be read from the start.
+//     csrf_token field of an urlencoded or multipart form. An urlencoded
+//     body is read once, within Config.MaxBodyBytes; when the token
+//     verifies and ParseForm would parse the body without error (POST, PUT
+//     or PATCH, a well-formed Content-Type), the handler gets r.PostForm
+//     already filled in exactly as ParseForm would fill it (so the form is
+//     not read and parsed twice). A multipart form is read only up to its
+//     token field (see Uploads). r.Body can always still be read from the
+//     start.
+//
+// # Uploads
+//
+// Put the token field first in a multipart form, before every file part:
+//
+//	<form method="post" enctype="multipart/form-data">
+//	  {{ csrfField .Request }}
+//	  <input type="file" name="upload">
+//	</form>
+//
+// The Protector then reads the parts up to the token field (other fields
+// before it are skipped; the token must be among the first 1000 parts, or
+// the request fails with ErrTooManyParts), verifies the token, and hands
+// the handler the body from its first byte, unchanged, with r.MultipartForm
+// still nil: the handler streams the upload with r.MultipartReader, or
+// parses it with r.ParseMultipartForm, and bounds its size itself (with
+// http.MaxBytesReader). Config.MaxBodyBytes bounds only what the Protector
+// reads, and it creates no temporary files. A body that ends before the
+// token part does is refused with ErrBadBody; one that ends later reaches
+// the handler, whose own reading fails. A token after a file part can only
+// be found by parsing the whole form: the Protector does so within
+// MaxBodyBytes (ErrBodyTooLarge past it), spilling files beyond 32 MiB to
+// temporary files it removes when the handler returns, and the handler gets
+// the parsed form. A token in the X-CSRF-Token header is checked first, and
+// then no byte of the body is read.
 //
 // # Token and secret
 //

@@ -71,13 +71,9 @@ func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.
 	}
 	st := p.newState(w, r, secure)
 	st.checked = check
+	defer removeFormFiles(st.req)
 	if check && err == nil {
 		err = p.checkToken(st.req, st)
-		if form := st.req.MultipartForm; form != nil {
-			// net/http removes the temporary files of the request it
-			// created, not of the copy the handler gets.
-			defer form.RemoveAll()
-		}
 		if err != nil && p.refuse(w, st.req, st, err) {
 			return
 		}

@@ -71,6 +71,9 @@ var (
 	// Browsers always send one, so the client is a program; see
 	// Config.AllowMissingMetadata and Exempt.
 	ErrWebSocketNoOrigin = errors.New("csrf: websocket handshake without an Origin header")
+	// ErrTooManyParts: a multipart form has no token field among its
+	// first 1000 parts. Put the token field first.
+	ErrTooManyParts = errors.New("csrf: multipart form has no token field among its first 1000 parts")
 )
 
 // ErrNoProtector is returned by Rotate when the request did not pass through

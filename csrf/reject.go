@@ -179,7 +179,9 @@ func checklist(reason error, p *Protector) []string {
 			c = append(c, "Per-form tokens are on: the token was made for another method or action path than the one this form posts to.")
 		}
 	case errors.Is(reason, ErrBodyTooLarge):
-		c = append(c, "The form body exceeds Config.MaxBodyBytes; raise it, or send the token in the header.")
+		c = append(c, "The form body exceeds Config.MaxBodyBytes; raise it, or send the token in the header. In a multipart form (an upload), put the token field before every file part: the Protector then reads only up to it.")
+	case errors.Is(reason, ErrTooManyParts):
+		c = append(c, "The multipart form has more than 1000 parts before its token field: put the token field first, or send the token in the header.")
 	case errors.Is(reason, ErrBadBody):
 		c = append(c, "The body was truncated or the multipart encoding is malformed.")
 	}

@@ -116,6 +116,7 @@ func Render(res Results, m Meta) string {
 
 	csrfV := csrfVerdicts(res)
 	sessV := sessionVerdicts(res)
+	csrfV = append(csrfV, uploadVerdicts(res)...)
 	w("## Targets\n\n")
 	w("Targets from the csrf and session issues. A csrf library's *overhead* is the median time of the app wrapped by the library minus the median time of the **bare app serving the very same request** ")
 	w("(same headers, same cookie, same body, the library's token field included), both measured in the same runs. ")
@@ -199,6 +200,8 @@ func Render(res Results, m Meta) string {
 				fmtStat(res.Get(x, "ns/op")), fmtCount(res.Get(x, "allocs/op")), ox)
 		}
 	}
+
+	renderUploads(&b, res)
 
 	// ---- Sessions
 	w("\n## Sessions\n\n")
