@@ -8,6 +8,8 @@ import (
 	"context"
 	"net/http"
 	"sync"
+
+	"github.com/bulwark-go/bulwark/internal/closenotify"
 )
 
 type stateKey struct{}
@@ -46,6 +48,8 @@ type state struct {
 
 	form []byte     // the urlencoded body the token layer read
 	body replayBody // gives the handler that body back
+
+	closed closenotify.Notifier // the response's CloseNotify channel
 }
 
 // Value implements context.Context.

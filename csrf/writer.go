@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/bulwark-go/bulwark/internal/closenotify"
 	"github.com/bulwark-go/bulwark/internal/header"
 )
 
@@ -277,7 +276,7 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // c.Stream needs: the underlying writer's channel, or one that fires when
 // the request ends (see closenotify.Channel).
 func (w *responseWriter) CloseNotify() <-chan bool {
-	return closenotify.Channel(w.st.w, w.st.Context)
+	return w.st.closed.Channel(w.st.w, w.st.Context)
 }
 
 // Unwrap returns the underlying writer, for http.ResponseController.

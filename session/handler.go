@@ -49,6 +49,7 @@ type responseWriter struct {
 	st      *reqState
 	started bool // headers went out (or were replaced by the error page)
 	failed  bool // the ErrorHandler's response replaced the handler's
+	closed  closenotify.Notifier
 }
 
 // start commits the session and, if that or the load failed, sends the
@@ -150,7 +151,7 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // c.Stream needs: the underlying writer's channel, or one that fires when
 // the request ends (see closenotify.Channel).
 func (w *responseWriter) CloseNotify() <-chan bool {
-	return closenotify.Channel(w.rw, w.st.r.Context())
+	return w.closed.Channel(w.rw, w.st.r.Context())
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

@@ -7,7 +7,23 @@ package closenotify
 import (
 	"context"
 	"net/http"
+	"sync"
 )
+
+// Notifier gives one response's writer its CloseNotify channel: the same
+// channel on every call, as net/http's own writers do, so that a handler
+// asking on every write (gin's c.Stream does) costs nothing more. The zero
+// value is ready to use.
+type Notifier struct {
+	once sync.Once
+	ch   <-chan bool
+}
+
+// Channel returns Channel(w, ctx), made on the first call.
+func (n *Notifier) Channel(w http.ResponseWriter, ctx context.Context) <-chan bool {
+	n.once.Do(func() { n.ch = Channel(w, ctx) })
+	return n.ch
+}
 
 // Channel returns the CloseNotify channel of w, or of the first writer
 // under it (following Unwrap, as http.ResponseController does) that has

@@ -68,3 +68,20 @@ func TestFallbackWaitsForTheContext(t *testing.T) {
 		t.Fatal("want true")
 	}
 }
+
+// A Notifier hands out one channel per response, however often it is
+// asked: a stream that asks on every write must not pile up channels.
+func TestNotifierReturnsOneChannel(t *testing.T) {
+	var n Notifier
+	var w http.ResponseWriter = opaque{httptest.NewRecorder()}
+	ctx := t.Context()
+	first := n.Channel(w, ctx)
+	allocs := testing.AllocsPerRun(100, func() {
+		if n.Channel(w, ctx) != first {
+			t.Fatal("a second channel")
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per call after the first", allocs)
+	}
+}
