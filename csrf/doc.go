@@ -83,6 +83,14 @@
 // the parsed form. A token in the X-CSRF-Token header is checked first, and
 // then no byte of the body is read.
 //
+// The Protector is not an upload limit: a token-first upload reaches the
+// handler whatever its size, as it would without a Protector. Bound upload
+// routes with http.MaxBytesHandler or http.MaxBytesReader, and after
+// r.ParseMultipartForm call r.MultipartForm.RemoveAll when the handler is
+// done: net/http removes the temporary files only of the request it made,
+// and most routers and middlewares (chi, auth.Handler) hand the handler a
+// copy.
+//
 // # Token and secret
 //
 // Each client has a 32-byte secret from crypto/rand. Every rendering of a
