@@ -30,6 +30,7 @@ var stackList = []stack{
 	{"gorilla/mux", Options{}, Gorilla},
 	{"echo v4", echoExempt, Echo4},
 	{"echo v5", echoExempt, Echo5},
+	{"gin", Options{}, Gin},
 }
 
 const password = "correct horse battery"
