@@ -28,6 +28,7 @@ type responseWriter struct {
 	ctx    context.Context // the request's, for CloseNotify
 	status int
 	size   int
+	closed <-chan bool // CloseNotify's, made on first use
 }
 
 var _ gin.ResponseWriter = (*responseWriter)(nil)
@@ -110,15 +111,22 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // CloseNotify implements http.CloseNotifier, which gin's c.Stream calls:
 // the channel of the first writer down the Unwrap chain that has one
 // (Bulwark's writers and net/http's do), or else one that receives when
-// the request's context is done.
+// the request's context is done. Every call returns the same channel.
 func (w *responseWriter) CloseNotify() <-chan bool {
-	for u := w.w; u != nil; u = unwrap(u) {
+	if w.closed == nil {
+		w.closed = closeNotify(w.w, w.ctx)
+	}
+	return w.closed
+}
+
+func closeNotify(w http.ResponseWriter, ctx context.Context) <-chan bool {
+	for u := w; u != nil; u = unwrap(u) {
 		if cn, ok := u.(http.CloseNotifier); ok {
 			return cn.CloseNotify()
 		}
 	}
 	ch := make(chan bool, 1)
-	context.AfterFunc(w.ctx, func() { ch <- true })
+	context.AfterFunc(ctx, func() { ch <- true })
 	return ch
 }
 

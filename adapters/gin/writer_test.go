@@ -74,7 +74,11 @@ func TestWriterFlush(t *testing.T) {
 // context ends.
 func TestWriterCloseNotifyFallback(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	ch := newResponseWriter(httptest.NewRecorder(), ctx).CloseNotify()
+	w := newResponseWriter(httptest.NewRecorder(), ctx)
+	ch := w.CloseNotify()
+	if w.CloseNotify() != ch {
+		t.Fatal("a second call made another channel")
+	}
 	select {
 	case <-ch:
 		t.Fatal("fired before the request ended")
