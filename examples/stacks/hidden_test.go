@@ -8,14 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/go-chi/chi/v5"
 	"github.com/labstack/echo/v4"
 
+	bulwarkgin "github.com/bulwark-go/bulwark/adapters/gin"
 	"github.com/bulwark-go/bulwark/csrf"
 )
 
 // Where the Protector runs before a router's routing (chi's root r.Use,
-// echo's WrapMiddleware), it cannot see csrf.Exempt on a route. The
+// echo's WrapMiddleware, a gin engine wrapped as a whole), it cannot see csrf.Exempt on a route. The
 // request is checked like any other, and one WARN names the router and the
 // way that always works.
 func TestHiddenExemptIsNamed(t *testing.T) {
@@ -34,6 +36,11 @@ func TestHiddenExemptIsNamed(t *testing.T) {
 			e.Use(echo.WrapMiddleware(k.Sessions.Handler), echo.WrapMiddleware(k.CSRF.Handler))
 			e.POST("/webhook", echo.WrapHandler(csrf.Exempt(http.HandlerFunc(k.Webhook))))
 			return e
+		}},
+		"gin engine behind the Protector": {"github.com/gin-gonic/gin", func(k *Kit) http.Handler {
+			r := gin.New()
+			r.POST("/webhook", bulwarkgin.Exempt(gin.WrapF(k.Webhook)))
+			return k.Sessions.Handler(k.CSRF.Handler(r))
 		}},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -31,6 +31,7 @@ var stackList = []stack{
 	{"echo v4", echoExempt, Echo4},
 	{"echo v5", echoExempt, Echo5},
 	{"templ", TemplOptions, Templ},
+	{"gin", Options{}, Gin},
 }
 
 const password = "correct horse battery"
