@@ -24,6 +24,7 @@ func Example_upload() {
 	mux.HandleFunc("GET /upload", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, csrf.Token(r))
 	})
+	// snippet:upload (the README's "Uploads")
 	mux.HandleFunc("POST /upload", func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<30)
 		mr, err := r.MultipartReader()
@@ -50,6 +51,7 @@ func Example_upload() {
 			}
 		}
 	})
+	// end snippet
 	h := p.Handler(mux)
 
 	w := httptest.NewRecorder()

@@ -12,9 +12,13 @@ import (
 )
 
 // TemplOptions render auth's login page with templ (views.templ).
+//
+// snippet:templ-login (the README's "Use with templ")
 var TemplOptions = Options{LoginPage: func(ctx context.Context, w io.Writer, d auth.LoginData) error {
 	return LoginPage(d).Render(ctx, w)
 }}
+
+// end snippet
 
 // Templ serves templ components on a ServeMux: templ.Handler renders a
 // component with the request's context, from which the csrf accessors
