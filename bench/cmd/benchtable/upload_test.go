@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -51,3 +52,29 @@ func TestUploadVerdicts(t *testing.T) {
 		t.Errorf("verdicts without upload results: %v", vs)
 	}
 }
+
+// A time miss no larger than the runs' spread says so, as the other
+// targets' misses do; a run without spread says nothing of noise.
+func TestUploadMissWithinNoise(t *testing.T) {
+	var lines strings.Builder
+	for _, ms := range [][2]int{{1000, 1080}, {1150, 1300}, {850, 900}} {
+		lines.WriteString("BenchmarkUpload/1MiB/bare-2 1000 800000 ns/op 7245 B/op 33 allocs/op\n")
+		lines.WriteString("BenchmarkUpload/1MiB/bulwark-full-2 1000 801000 ns/op 14279 B/op 58 allocs/op\n")
+		lines.WriteString("BenchmarkUpload/1GiB/bare-2 1 " + itoa(ms[0]) + "000000 ns/op 15720 B/op 37 allocs/op\n")
+		lines.WriteString("BenchmarkUpload/1GiB/bulwark-full-2 1 " + itoa(ms[1]) + "000000 ns/op 19240 B/op 66 allocs/op\n")
+	}
+	res, _, err := Parse(strings.NewReader(lines.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := uploadVerdicts(res)[0]
+	if v.met || !strings.Contains(v.measured, "within this run's noise") {
+		t.Errorf("+8%% with a wide spread: met %v, %q", v.met, v.measured)
+	}
+	res, _, _ = Parse(strings.NewReader(uploadSample("1060000000 ns/op   19240 B/op   66 allocs/op")))
+	if v := uploadVerdicts(res)[0]; strings.Contains(v.measured, "noise") {
+		t.Errorf("one run, no spread: %q", v.measured)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
