@@ -97,10 +97,7 @@ func (p *Protector) isExempt(r *http.Request, next http.Handler) bool {
 			return true
 		}
 	}
-	exempt, last := exemptBehind(r, next)
-	if !exempt {
-		p.warnIfBlind(r, last)
-	}
+	exempt, _ := exemptBehind(r, next)
 	return exempt
 }
 

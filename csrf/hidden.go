@@ -27,12 +27,14 @@ var blindRouters = []string{
 }
 
 // warnIfBlind logs, once per Protector, that the search for an Exempt
-// handler for r stopped at last, a router the Protector cannot look into.
-// isExempt calls it only once Exempt is in use.
-func (p *Protector) warnIfBlind(r *http.Request, last http.Handler) {
-	if last == nil || p.hiddenLogged.Load() {
+// handler behind next, for the refused request r, stopped at a router the
+// Protector cannot look into. It runs only for refusals, and only once
+// Exempt is in use, so no request that passes pays for the search again.
+func (p *Protector) warnIfBlind(r *http.Request, next http.Handler) {
+	if !exemptUsed.Load() || p.hiddenLogged.Load() {
 		return
 	}
+	_, last := exemptBehind(r, next)
 	if name, ok := blindRouter(last); ok {
 		p.warnHidden(r, "csrf: Exempt is in use, but this Protector sits in front of a router it cannot look into, so an Exempt handler behind that router is checked like any other request",
 			slog.String("router", name))
@@ -55,6 +57,9 @@ func (p *Protector) warnHidden(r *http.Request, msg string, attrs ...slog.Attr) 
 // since the compiler names a closure after the function it was inlined
 // into, by the source file it was written in.
 func blindRouter(h http.Handler) (string, bool) {
+	if h == nil {
+		return "", false
+	}
 	v := reflect.ValueOf(h)
 	var name, file string
 	if v.Kind() == reflect.Func {

@@ -45,7 +45,7 @@ func (p *Protector) Handler(next http.Handler) http.Handler {
 // serveTokenless runs layers 1 to 4. It adds nothing to the request.
 func (p *Protector) serveTokenless(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	if p.mustCheck(r, next) {
-		if err := p.checkOrigins(r, scheme.IsHTTPS(r, p.trustProxy)); err != nil && p.refuse(w, r, nil, err) {
+		if err := p.checkOrigins(r, scheme.IsHTTPS(r, p.trustProxy)); err != nil && p.refuse(w, r, nil, next, err) {
 			return
 		}
 	} else if p.refuseHandshake(w, r, next) {
@@ -63,7 +63,7 @@ func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.
 	if check {
 		// The origin layers need no request state, so a request they
 		// reject never costs one.
-		if err = p.checkOrigins(r, secure); err != nil && p.refuse(w, r, nil, err) {
+		if err = p.checkOrigins(r, secure); err != nil && p.refuse(w, r, nil, next, err) {
 			return
 		}
 	} else if p.refuseHandshake(w, r, next) {
@@ -74,7 +74,7 @@ func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.
 	defer removeFormFiles(st.req)
 	if check && err == nil {
 		err = p.checkToken(st.req, st)
-		if err != nil && p.refuse(w, st.req, st, err) {
+		if err != nil && p.refuse(w, st.req, st, next, err) {
 			return
 		}
 	}

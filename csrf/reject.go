@@ -14,8 +14,10 @@ import (
 )
 
 // refuse rejects r for err and reports true or, in ReportOnly mode, logs
-// err and reports false: the request goes on.
-func (p *Protector) refuse(w http.ResponseWriter, r *http.Request, st *state, err error) bool {
+// err and reports false: the request goes on. next is the handler r was
+// headed for, for the warning about an Exempt the Protector cannot see.
+func (p *Protector) refuse(w http.ResponseWriter, r *http.Request, st *state, next http.Handler, err error) bool {
+	p.warnIfBlind(r, next)
 	if p.reportOnly {
 		p.logReportOnly(r, err)
 		return false

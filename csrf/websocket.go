@@ -25,7 +25,7 @@ func (p *Protector) refuseHandshake(w http.ResponseWriter, r *http.Request, next
 		return false
 	}
 	err := p.checkHandshake(r, scheme.IsHTTPS(r, p.trustProxy))
-	return err != nil && p.refuse(w, r, nil, err)
+	return err != nil && p.refuse(w, r, nil, next, err)
 }
 
 // isWebSocketHandshake reports whether r asks to open a WebSocket: a GET
