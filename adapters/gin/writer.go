@@ -13,6 +13,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/bulwark-go/bulwark/internal/closenotify"
 )
 
 const notWritten = -1
@@ -28,7 +30,7 @@ type responseWriter struct {
 	ctx    context.Context // the request's, for CloseNotify
 	status int
 	size   int
-	closed <-chan bool // CloseNotify's, made on first use
+	closed closenotify.Notifier
 }
 
 var _ gin.ResponseWriter = (*responseWriter)(nil)
@@ -113,21 +115,7 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // (Bulwark's writers and net/http's do), or else one that receives when
 // the request's context is done. Every call returns the same channel.
 func (w *responseWriter) CloseNotify() <-chan bool {
-	if w.closed == nil {
-		w.closed = closeNotify(w.w, w.ctx)
-	}
-	return w.closed
-}
-
-func closeNotify(w http.ResponseWriter, ctx context.Context) <-chan bool {
-	for u := w; u != nil; u = unwrap(u) {
-		if cn, ok := u.(http.CloseNotifier); ok {
-			return cn.CloseNotify()
-		}
-	}
-	ch := make(chan bool, 1)
-	context.AfterFunc(ctx, func() { ch <- true })
-	return ch
+	return w.closed.Channel(w.w, w.ctx)
 }
 
 // Pusher returns the first http.Pusher down the Unwrap chain, or nil.
