@@ -11,6 +11,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/auth"
 	"github.com/bulwark-go/bulwark/auth/redislimit"
+	"github.com/bulwark-go/bulwark/session/storetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -35,6 +36,17 @@ func client(t *testing.T) *redis.Client {
 	return c
 }
 
+// backends runs f on a single Redis and on a Redis Cluster
+// (BULWARK_REDIS_CLUSTER, started by scripts/redis-cluster).
+func backends(t *testing.T, f func(t *testing.T, c redis.UniversalClient)) {
+	t.Run("redis", func(t *testing.T) { f(t, client(t)) })
+	t.Run("cluster", func(t *testing.T) {
+		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: storetest.RedisClusterAddrs(t)})
+		t.Cleanup(func() { c.Close() })
+		f(t, c)
+	})
+}
+
 func prefix(t *testing.T) string {
 	t.Helper()
 	b := make([]byte, 8)
@@ -42,9 +54,10 @@ func prefix(t *testing.T) string {
 	return "bulwark-test:" + hex.EncodeToString(b) + ":"
 }
 
-func TestLimiter(t *testing.T) {
+func TestLimiter(t *testing.T) { backends(t, testLimiter) }
+
+func testLimiter(t *testing.T, c redis.UniversalClient) {
 	ctx := context.Background()
-	c := client(t)
 	p := prefix(t)
 	l, err := redislimit.New(redislimit.Config{Client: c, Prefix: p,
 		Backoff: auth.Backoff{Free: 2, Base: time.Minute, Max: 3 * time.Minute, Forget: time.Hour}})
@@ -78,9 +91,10 @@ func TestLimiter(t *testing.T) {
 	}
 }
 
-func TestLimiterConcurrentInstances(t *testing.T) {
+func TestLimiterConcurrentInstances(t *testing.T) { backends(t, testConcurrentInstances) }
+
+func testConcurrentInstances(t *testing.T, c redis.UniversalClient) {
 	ctx := context.Background()
-	c := client(t)
 	p := prefix(t)
 	t.Cleanup(func() { c.Del(context.Background(), p+"k") })
 	var wg sync.WaitGroup

@@ -18,18 +18,33 @@
 // # Layout
 //
 // With the default prefix "bulwark:session:" a session is a hash at
-// bulwark:session:s:<key> with fields d (data), u (user), v (version) and
-// e (expiry, Unix ms), and each user's index is a set at
-// bulwark:session:u:<user id>. Find is one HMGET; Commit, Delete,
-// UserSessions and DeleteUserSessions are each one EVALSHA (EVAL when the
-// script is not cached yet). Index members whose session expired or moved
-// to another user are pruned when the index is read; the set itself
-// expires with the last of its sessions.
+// bulwark:session:s:<key> with fields d (data), u (user), v (version), e
+// (expiry, Unix ms) and i (the stamp of its user-index entry), and each
+// user's index is a hash at bulwark:session:u:<user id>, from session key
+// to stamp. Find is one HMGET. Commit is one EVALSHA (EVAL when the script
+// is not cached yet), preceded for a signed-in session by one more that
+// writes its index entry. Delete is one script and one index update.
+// UserSessions and DeleteUserSessions read the index, then every listed
+// session in one pipeline. The index expires with the last of its
+// sessions.
 //
-// The scripts touch keys derived from their arguments, so on Redis Cluster
-// every key must live on one node: put a hash tag in the prefix
-// ("{bulwark}:session:"). The store is tested on a single Redis server.
+// # Redis Cluster
 //
+// Every script touches exactly one key, so the Store works on Redis
+// Cluster (pass a *redis.ClusterClient) with sessions and indexes spread
+// over all the nodes; no hash tag is needed. It is tested on a real
+// three-master cluster. "Log out everywhere" stays correct across nodes by
+// one rule: the index may hold stale entries, but never lacks a live
+// session of its user. A commit lists its session before writing it, and
+// an entry is removed only when its session was deleted while the entry
+// still carried that session's stamp, or when the session has been gone or
+// another user's for more than a minute since the entry was written (so
+// that a commit in flight is never unlisted). That minute assumes the
+// clocks of the app instances agree within it. Keys outside Prefix are
+// never read or written. Errors from the cluster (a slot not served,
+// CLUSTERDOWN) are store errors: the Manager answers 503 and logs the
+// reason once; MOVED and ASK redirections are followed by go-redis.
+
 // # Usage
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})

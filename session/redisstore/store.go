@@ -21,8 +21,8 @@ const DefaultPrefix = "bulwark:session:"
 
 // Config configures a Store.
 type Config struct {
-	// Client is the Redis connection (a *redis.Client, *redis.Ring or a
-	// failover client). Required. The Store never closes it.
+	// Client is the Redis connection (a *redis.Client, a
+	// *redis.ClusterClient, a *redis.Ring or a failover client). Required. The Store never closes it.
 	//
 	// Its options must set ContextTimeoutEnabled: true (New checks this
 	// for *redis.Client, *redis.ClusterClient and *redis.Ring), because
@@ -89,93 +89,45 @@ func contextTimeouts(c redis.UniversalClient) bool {
 	return true
 }
 
-// Session hash fields: data, user, version, expiry (Unix ms).
+// Session hash fields: data, user, version, expiry (Unix ms), and the
+// stamp of the user-index entry the last commit wrote (see index.go).
 const (
 	fData    = "d"
 	fUser    = "u"
 	fVersion = "v"
 	fExpiry  = "e"
+	fStamp   = "i"
 )
 
-// commitScript is the compare-and-swap commit.
+// commitScript is the compare-and-swap commit. It touches only its own
+// key, so it runs on any Redis Cluster node.
 //
 // KEYS[1] session hash. ARGV: 1 expected version ("0": absent), 2 data,
-// 3 user, 4 expiry ms, 5 user-index prefix, 6 key, 7 new version, 8 now ms
-// (read only when ARGV[3] is not empty).
+// 3 user, 4 expiry ms, 5 new version, 6 index stamp ("" when anonymous).
 // Returns 1 on success, 0 on a version mismatch.
 var commitScript = redis.NewScript(`
-local cur = redis.call('HMGET', KEYS[1], 'v', 'u')
+local cur = redis.call('HGET', KEYS[1], 'v')
 if ARGV[1] == '0' then
-  if cur[1] then return 0 end
-elseif cur[1] ~= ARGV[1] then
+  if cur then return 0 end
+elseif cur ~= ARGV[1] then
   return 0
 end
-local old = cur[2]
-if old and old ~= '' and old ~= ARGV[3] then
-  redis.call('SREM', ARGV[5] .. old, ARGV[6])
-end
-redis.call('HSET', KEYS[1], 'd', ARGV[2], 'u', ARGV[3], 'v', ARGV[7], 'e', ARGV[4])
+redis.call('HSET', KEYS[1], 'd', ARGV[2], 'u', ARGV[3], 'v', ARGV[5], 'e', ARGV[4], 'i', ARGV[6])
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
-local want = tonumber(ARGV[4]) - tonumber(ARGV[8])
-if ARGV[3] ~= '' and want > 0 then
-  local idx = ARGV[5] .. ARGV[3]
-  redis.call('SADD', idx, ARGV[6])
-  local ttl = redis.call('PTTL', idx)
-  if ttl < want then
-    redis.call('PEXPIREAT', idx, ARGV[4])
-  end
-end
 return 1
 `)
 
-// deleteScript removes a session and its index entry.
+// deleteScript removes a session, when ARGV[1] is empty or names its
+// user, and returns its user, index stamp and expiry (nil when nothing
+// was deleted).
 //
-// KEYS[1] session hash. ARGV: 1 user-index prefix, 2 key.
+// KEYS[1] session hash. ARGV: 1 required user ("" for any).
 var deleteScript = redis.NewScript(`
-local u = redis.call('HGET', KEYS[1], 'u')
+local f = redis.call('HMGET', KEYS[1], 'u', 'i', 'e')
+if not f[1] then return nil end
+if ARGV[1] ~= '' and f[1] ~= ARGV[1] then return nil end
 redis.call('DEL', KEYS[1])
-if u and u ~= '' then
-  redis.call('SREM', ARGV[1] .. u, ARGV[2])
-end
-return 1
-`)
-
-// userSessionsScript lists a user's live sessions and prunes index
-// members whose session expired, was deleted or now belongs to another
-// user.
-//
-// KEYS[1] user index. ARGV: 1 session prefix, 2 user, 3 now ms.
-var userSessionsScript = redis.NewScript(`
-local live = {}
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local f = redis.call('HMGET', ARGV[1] .. m, 'u', 'e')
-  if f[1] ~= ARGV[2] then
-    redis.call('SREM', KEYS[1], m)
-  elseif tonumber(f[2]) and tonumber(f[2]) > tonumber(ARGV[3]) then
-    live[#live + 1] = m
-  end
-end
-return live
-`)
-
-// deleteUserScript deletes a user's sessions except one and returns how
-// many live ones it deleted.
-//
-// KEYS[1] user index. ARGV: 1 session prefix, 2 user, 3 keep, 4 now ms.
-var deleteUserScript = redis.NewScript(`
-local n = 0
-for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local sk = ARGV[1] .. m
-  local f = redis.call('HMGET', sk, 'u', 'e')
-  if f[1] ~= ARGV[2] then
-    redis.call('SREM', KEYS[1], m)
-  elseif m ~= ARGV[3] then
-    redis.call('DEL', sk)
-    redis.call('SREM', KEYS[1], m)
-    if tonumber(f[2]) and tonumber(f[2]) > tonumber(ARGV[4]) then n = n + 1 end
-  end
-end
-return n
+return {f[1], f[2] or '', f[3] or ''}
 `)
 
 // Find implements session.Store with one HMGET.
@@ -210,7 +162,9 @@ func (s *Store) Find(ctx context.Context, key string) (session.Record, bool, err
 }
 
 // Commit implements session.Store with one script call (EVALSHA, falling
-// back to EVAL when Redis does not have the script cached).
+// back to EVAL when Redis does not have the script cached). A session
+// bound to a user first writes its user-index entry (index.go), one more
+// round trip, so that the index never lacks a live session.
 func (s *Store) Commit(ctx context.Context, key string, rec session.Record) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -219,22 +173,22 @@ func (s *Store) Commit(ctx context.Context, key string, rec session.Record) (uin
 	if next == 0 {
 		return 0, session.ErrConflict
 	}
-	// The current time only matters for the user index's TTL; an
-	// anonymous session has no index entry. Numbers go to go-redis
-	// unformatted: it writes them in decimal without allocating.
-	var nowMs int64
+	var stamp string
 	if rec.UserID != "" {
-		nowMs = time.Now().UnixMilli()
+		var err error
+		if stamp, err = s.index(ctx, rec.UserID, key, rec.Expiry); err != nil {
+			return 0, wrap(ctx, "commit", err)
+		}
 	}
+	// Numbers go to go-redis unformatted: it writes them in decimal
+	// without allocating.
 	n, err := commitScript.Run(ctx, s.client, []string{s.sessPfx + key},
 		rec.Version,
 		session.EncodeValues(rec.Values),
 		rec.UserID,
 		rec.Expiry.UnixMilli(),
-		s.userPfx,
-		key,
 		next,
-		nowMs,
+		stamp,
 	).Int()
 	if err != nil {
 		return 0, wrap(ctx, "commit", err)
@@ -245,49 +199,20 @@ func (s *Store) Commit(ctx context.Context, key string, rec session.Record) (uin
 	return next, nil
 }
 
-// Delete implements session.Store.
+// Delete implements session.Store: the session first, then its entry in
+// its user's index.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := deleteScript.Run(ctx, s.client, []string{s.sessPfx + key}, s.userPfx, key).Err(); err != nil {
+	gone, err := parseDeleted(deleteScript.Run(ctx, s.client, []string{s.sessPfx + key}, ""))
+	if err == nil && gone != nil {
+		err = s.unindex(ctx, gone.user, map[string]string{key: gone.stamp})
+	}
+	if err != nil {
 		return wrap(ctx, "delete", err)
 	}
 	return nil
-}
-
-// UserSessions implements session.Store. It reads the user's index set and
-// prunes members that are no longer the user's live sessions.
-func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if userID == "" {
-		return nil, nil
-	}
-	keys, err := userSessionsScript.Run(ctx, s.client, []string{s.userPfx + userID},
-		s.sessPfx, userID, strconv.FormatInt(time.Now().UnixMilli(), 10)).StringSlice()
-	if err != nil {
-		return nil, wrap(ctx, "user sessions", err)
-	}
-	return keys, nil
-}
-
-// DeleteUserSessions implements session.Store, atomically. Expired
-// sessions still listed are removed but not counted.
-func (s *Store) DeleteUserSessions(ctx context.Context, userID, keep string) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if userID == "" {
-		return 0, nil
-	}
-	n, err := deleteUserScript.Run(ctx, s.client, []string{s.userPfx + userID},
-		s.sessPfx, userID, keep, strconv.FormatInt(time.Now().UnixMilli(), 10)).Int()
-	if err != nil {
-		return 0, wrap(ctx, "delete user sessions", err)
-	}
-	return n, nil
 }
 
 // wrap adds the package and operation to err, and the context's error when

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,20 +18,31 @@ import (
 )
 
 // uniquePrefix returns a key prefix no other test uses, and deletes its
-// keys when the test ends.
-func uniquePrefix(t *testing.T, rdb *redis.Client) string {
+// keys when the test ends (on every master of a cluster).
+func uniquePrefix(t *testing.T, rdb redis.UniversalClient) string {
 	t.Helper()
 	var b [8]byte
 	rand.Read(b[:])
 	prefix := "bulwark-test:" + hex.EncodeToString(b[:]) + ":"
 	t.Cleanup(func() {
 		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
+		if c, ok := rdb.(*redis.ClusterClient); ok {
+			c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+				deleteKeys(ctx, n, prefix)
+				return nil
+			})
+			return
 		}
+		deleteKeys(ctx, rdb, prefix)
 	})
 	return prefix
+}
+
+func deleteKeys(ctx context.Context, rdb redis.UniversalClient, prefix string) {
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		rdb.Del(ctx, iter.Val())
+	}
 }
 
 func newClient(t *testing.T, addr string) *redis.Client {
@@ -117,21 +130,26 @@ func TestLayout(t *testing.T) {
 		storetest.MustMiss(t, st, key)
 	})
 	t.Run("stale index members are pruned", func(t *testing.T) {
-		ghost := storetest.NewKey(t)
-		if err := rdb.SAdd(ctx, prefix+"u:alice", ghost).Err(); err != nil {
+		old := storetest.NewKey(t)   // gone, listed two minutes ago
+		fresh := storetest.NewKey(t) // gone, listed just now: maybe a commit in flight
+		stamp := func(ago time.Duration) string {
+			return strconv.FormatInt(time.Now().Add(-ago).UnixMilli(), 10) + "-0"
+		}
+		if err := rdb.HSet(ctx, prefix+"u:alice", old, stamp(2*time.Minute), fresh, stamp(0)).Err(); err != nil {
 			t.Fatal(err)
 		}
 		keys, err := st.UserSessions(ctx, "alice")
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range keys {
-			if k == ghost {
-				t.Error("UserSessions listed a session that does not exist")
-			}
+		if slices.Contains(keys, old) || slices.Contains(keys, fresh) {
+			t.Errorf("UserSessions = %v, listed a session that does not exist", keys)
 		}
-		if ok, _ := rdb.SIsMember(ctx, prefix+"u:alice", ghost).Result(); ok {
-			t.Error("the missing session is still in the index")
+		if ok, _ := rdb.HExists(ctx, prefix+"u:alice", old).Result(); ok {
+			t.Error("the entry of a session gone for two minutes is still in the index")
+		}
+		if ok, _ := rdb.HExists(ctx, prefix+"u:alice", fresh).Result(); !ok {
+			t.Error("an entry written just now was pruned: a commit in flight would lose its index entry")
 		}
 	})
 }
@@ -147,4 +165,32 @@ func TestScriptFlushed(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.MustCommit(t, st, key, session.Record{Version: 1, Expiry: time.Now().Add(time.Hour)})
+}
+
+// TestIndexFromSet checks that a user index kept as a set, by earlier
+// versions of the Store, keeps working: listed, logged out, written to.
+func TestIndexFromSet(t *testing.T) {
+	addr := storetest.RedisAddr(t)
+	rdb := newClient(t, addr)
+	prefix := uniquePrefix(t, rdb)
+	st := newStore(t, rdb, prefix)
+	ctx := context.Background()
+	rec := session.Record{UserID: "alice", Expiry: time.Now().Add(time.Hour)}
+	old, other := storetest.NewKey(t), storetest.NewKey(t)
+	storetest.MustCommit(t, st, old, rec)
+	storetest.MustCommit(t, st, other, rec)
+	rdb.Del(ctx, prefix+"u:alice")
+	if err := rdb.SAdd(ctx, prefix+"u:alice", old, other).Err(); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := st.UserSessions(ctx, "alice")
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("UserSessions on a set index = %v, %v; want both sessions", keys, err)
+	}
+	rdb.Del(ctx, prefix+"u:alice")
+	rdb.SAdd(ctx, prefix+"u:alice", old)
+	storetest.MustCommit(t, st, other, session.Record{UserID: "alice", Version: 1, Expiry: rec.Expiry})
+	if n, err := st.DeleteUserSessions(ctx, "alice", ""); err != nil || n != 2 {
+		t.Fatalf("DeleteUserSessions after a commit onto a set index = %d, %v; want 2", n, err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -18,6 +19,20 @@ import (
 func RedisAddr(t testing.TB) string {
 	t.Helper()
 	return service(t, "BULWARK_REDIS_ADDR", "127.0.0.1:6379", func(v string) string { return v })
+}
+
+// RedisClusterAddrs returns the seed addresses of a Redis Cluster from
+// BULWARK_REDIS_CLUSTER (comma-separated), with the same skip and failure
+// rules as RedisAddr (default 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003
+// under CI, the cluster scripts/redis-cluster starts). Only the first
+// address is dialled here; the client finds the others.
+func RedisClusterAddrs(t testing.TB) []string {
+	t.Helper()
+	v := service(t, "BULWARK_REDIS_CLUSTER", "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003", func(v string) string {
+		first, _, _ := strings.Cut(v, ",")
+		return first
+	})
+	return strings.Split(v, ",")
 }
 
 // PostgresDSN returns the PostgreSQL connection URL from BULWARK_PG_DSN,
