@@ -1,0 +1,111 @@
+package redisstore_test
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bulwark-go/bulwark/session"
+	"github.com/bulwark-go/bulwark/session/storetest"
+)
+
+// startClusterNode starts a cluster-enabled redis-server of its own on a
+// free loopback port and returns its address once it accepts commands.
+func startClusterNode(t *testing.T) string {
+	t.Helper()
+	storetest.RedisClusterAddrs(t) // skips where the cluster tests do
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal("redis-server not installed:", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	if port > 55535 { // the cluster bus listens on port+10000
+		t.Skipf("free port %d leaves no room for the cluster bus", port)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--cluster-enabled", "yes", "--cluster-config-file", dir+"/nodes.conf",
+		"--dir", dir, "--save", "", "--appendonly", "no", "--logfile", "")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "Ready to accept connections") {
+			go io.Copy(io.Discard, out)
+			return "127.0.0.1:" + strconv.Itoa(port)
+		}
+	}
+	t.Fatal("redis-server exited before accepting connections")
+	return ""
+}
+
+// TestClusterSlotNotServed: a cluster whose slots are not all served
+// answers CLUSTERDOWN. The Manager answers 503 (never 500) and logs one
+// line that names the cause.
+func TestClusterSlotNotServed(t *testing.T) {
+	addr := startClusterNode(t)
+	// Half the slots served, as when a master is lost or a migration
+	// left slots unassigned.
+	if err := newClient(t, addr).Do(t.Context(), "CLUSTER", "ADDSLOTSRANGE", "0", "8191").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rdb := newClusterClient(t, []string{addr})
+	var logs syncBuffer
+	m, err := session.New(session.Config{
+		Store:  newStore(t, rdb, "bulwark-test:slots:"),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.PutString(r.Context(), "k", "v")
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "http://localhost/", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503", rec.Code)
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "level=ERROR") || !strings.Contains(lines[0], "CLUSTERDOWN") {
+		t.Errorf("logs = %q, want one ERROR line naming CLUSTERDOWN", lines)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
