@@ -38,12 +38,19 @@
 // session of its user. A commit lists its session before writing it, and
 // an entry is removed only when its session was deleted while the entry
 // still carried that session's stamp, or when the session has been gone or
-// another user's for more than a minute since the entry was written (so
-// that a commit in flight is never unlisted). That minute assumes the
-// clocks of the app instances agree within it. Keys outside Prefix are
-// never read or written. Errors from the cluster (a slot not served,
-// CLUSTERDOWN) are store errors: the Manager answers 503 and logs the
-// reason once; MOVED and ASK redirections are followed by go-redis.
+// another user's for more than a minute since the entry was written, as
+// the index node's clock tells (so that a commit in flight is never
+// unlisted; a commit whose index write took over 30 s gives up with an
+// error instead). Keys outside Prefix are never read or written. Errors
+// from the cluster (a slot not served, CLUSTERDOWN) are store errors: the
+// Manager answers 503 and logs the reason once; MOVED and ASK redirections
+// are followed by go-redis.
+//
+// Upgrading: versions before the cluster support kept each user index as a
+// set. The Store converts such an index when it next uses it, but an old
+// version writing to a converted index fails, so replace every old
+// instance before the new ones serve traffic, rather than rolling one by
+// one.
 
 // # Usage
 //

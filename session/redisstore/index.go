@@ -49,49 +49,74 @@ end
 // migrateScript is migrateLua alone. KEYS[1] user index.
 var migrateScript = redis.NewScript(migrateLua + "return 1")
 
-// indexScript lists a session under its user and keeps the index alive at
-// least as long as the session.
+// nowLua sets now to the Redis server's time in Unix ms, so stamps are
+// written and aged on one clock, the index node's, whatever the clocks of
+// the app instances say.
+const nowLua = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`
+
+// indexScript lists a session under its user, keeps the index alive at
+// least as long as the session (and a while even for an expired one),
+// and returns the entry's stamp.
 //
-// KEYS[1] user index. ARGV: 1 session key, 2 stamp, 3 expiry ms, 4 now ms.
-var indexScript = redis.NewScript(migrateLua + `
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-local want = tonumber(ARGV[3]) - tonumber(ARGV[4])
-if want > 0 and redis.call('PTTL', KEYS[1]) < want then
+// KEYS[1] user index. ARGV: 1 session key, 2 random part of the stamp,
+// 3 expiry ms.
+var indexScript = redis.NewScript(migrateLua + nowLua + `
+local stamp = now .. '-' .. ARGV[2]
+redis.call('HSET', KEYS[1], ARGV[1], stamp)
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then ttl = 0 end
+local want = tonumber(ARGV[3]) - now
+if want > ttl then
   redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+elseif ttl == 0 then
+  redis.call('PEXPIRE', KEYS[1], 120000)
 end
-return 1
+return stamp
 `)
 
-// unindexScript removes entries that still carry the given stamps.
+// unindexScript removes entries that still carry the given stamps; with
+// ARGV[1] = "old", only those older than ARGV[2] ms by the server's clock.
 //
-// KEYS[1] user index. ARGV: pairs of session key and stamp.
-var unindexScript = redis.NewScript(migrateLua + `
-for i = 1, #ARGV, 2 do
-  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
-    redis.call('HDEL', KEYS[1], ARGV[i])
+// KEYS[1] user index. ARGV: 1 "old" or "any", 2 grace ms, then pairs of
+// session key and stamp.
+var unindexScript = redis.NewScript(migrateLua + nowLua + `
+for i = 3, #ARGV, 2 do
+  local st = redis.call('HGET', KEYS[1], ARGV[i])
+  if st == ARGV[i + 1] then
+    local ms = tonumber(string.match(st, '^%d+')) or 0
+    if ARGV[1] == 'any' or now - ms > tonumber(ARGV[2]) then
+      redis.call('HDEL', KEYS[1], ARGV[i])
+    end
   end
 end
 return 1
 `)
 
-// index writes key's entry under userID and returns its stamp: the time
-// in Unix ms and a random part, unique per commit.
+// index writes key's entry under userID and returns its stamp: the index
+// node's time in Unix ms and a random part, unique per commit.
 func (s *Store) index(ctx context.Context, userID, key string, expiry time.Time) (string, error) {
 	var b [6]byte
 	rand.Read(b[:])
-	now := time.Now().UnixMilli()
-	stamp := strconv.FormatInt(now, 10) + "-" + hex.EncodeToString(b[:])
-	err := indexScript.Run(ctx, s.client, []string{s.userPfx + userID}, key, stamp, expiry.UnixMilli(), now).Err()
-	return stamp, err
+	return indexScript.Run(ctx, s.client, []string{s.userPfx + userID},
+		key, hex.EncodeToString(b[:]), expiry.UnixMilli()).Text()
 }
 
 // unindex removes the entries of stamps (session key to stamp) from
-// userID's index, each only if it still carries that stamp.
-func (s *Store) unindex(ctx context.Context, userID string, stamps map[string]string) error {
+// userID's index, each only if it still carries that stamp and, when
+// onlyOld, is older than indexGrace.
+func (s *Store) unindex(ctx context.Context, userID string, stamps map[string]string, onlyOld bool) error {
 	if userID == "" || len(stamps) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 2*len(stamps))
+	mode := "any"
+	if onlyOld {
+		mode = "old"
+	}
+	args := make([]any, 0, 2+2*len(stamps))
+	args = append(args, mode, indexGrace.Milliseconds())
 	for k, st := range stamps {
 		args = append(args, k, st)
 	}
@@ -109,13 +134,6 @@ func (s *Store) entries(ctx context.Context, userID string) (map[string]string, 
 		}
 	}
 	return m, err
-}
-
-// stale reports whether an entry's stamp is older than indexGrace.
-func stale(stamp string, now time.Time) bool {
-	ms, _, _ := strings.Cut(stamp, "-")
-	t, err := strconv.ParseInt(ms, 10, 64)
-	return err != nil || now.Sub(time.UnixMilli(t)) > indexGrace
 }
 
 // UserSessions implements session.Store: the index, then each listed
@@ -140,13 +158,15 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, erro
 		if err != nil {
 			return nil, wrap(ctx, "user sessions", err)
 		}
-		if owned(f, userID, now) {
-			live = append(live, k)
-		} else if stale(entries[k], now) {
+		u, _ := f[0].(string)
+		switch {
+		case u != userID: // gone or another user's: stale once old enough
 			prune[k] = entries[k]
+		case unexpired(f, now):
+			live = append(live, k)
 		}
 	}
-	if err := s.unindex(ctx, userID, prune); err != nil {
+	if err := s.unindex(ctx, userID, prune, true); err != nil {
 		return nil, wrap(ctx, "user sessions", err)
 	}
 	return live, nil
@@ -167,12 +187,12 @@ func (s *Store) readAll(ctx context.Context, entries map[string]string) ([]strin
 	return keys, reads
 }
 
-// owned reports whether HMGET u e says a live session of userID.
-func owned(f []any, userID string, now time.Time) bool {
-	u, _ := f[0].(string)
+// unexpired reports whether the expiry HMGET u e read is still ahead. An
+// expired session is left to Redis's TTL, then pruned as gone.
+func unexpired(f []any, now time.Time) bool {
 	e, _ := f[1].(string)
 	ms, err := strconv.ParseInt(e, 10, 64)
-	return u == userID && err == nil && ms > now.UnixMilli()
+	return err == nil && ms > now.UnixMilli()
 }
 
 // DeleteUserSessions implements session.Store: every listed session of
@@ -193,7 +213,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, keep string) (in
 	delete(entries, keep)
 	keys, dels := s.deleteAll(ctx, entries, userID)
 	now := time.Now()
-	n, unlist := 0, map[string]string{}
+	n, unlist, prune := 0, map[string]string{}, map[string]string{}
 	for i, k := range keys {
 		gone, err := parseDeleted(dels[i])
 		switch {
@@ -204,11 +224,14 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, keep string) (in
 			if gone.expiry > now.UnixMilli() {
 				n++
 			}
-		case stale(entries[k], now):
-			unlist[k] = entries[k]
+		default: // gone or another user's: stale once old enough
+			prune[k] = entries[k]
 		}
 	}
-	if err := s.unindex(ctx, userID, unlist); err != nil {
+	if err := s.unindex(ctx, userID, unlist, false); err != nil {
+		return n, wrap(ctx, "delete user sessions", err)
+	}
+	if err := s.unindex(ctx, userID, prune, true); err != nil {
 		return n, wrap(ctx, "delete user sessions", err)
 	}
 	return n, nil

@@ -124,9 +124,9 @@ return 1
 // KEYS[1] session hash. ARGV: 1 required user ("" for any).
 var deleteScript = redis.NewScript(`
 local f = redis.call('HMGET', KEYS[1], 'u', 'i', 'e')
-if not f[1] then return nil end
 if ARGV[1] ~= '' and f[1] ~= ARGV[1] then return nil end
 redis.call('DEL', KEYS[1])
+if not f[1] then return nil end
 return {f[1], f[2] or '', f[3] or ''}
 `)
 
@@ -175,9 +175,16 @@ func (s *Store) Commit(ctx context.Context, key string, rec session.Record) (uin
 	}
 	var stamp string
 	if rec.UserID != "" {
+		listed := time.Now()
 		var err error
 		if stamp, err = s.index(ctx, rec.UserID, key, rec.Expiry); err != nil {
 			return 0, wrap(ctx, "commit", err)
+		}
+		// An entry may be pruned once older than indexGrace while its
+		// session is not written yet; a commit that stalled this long
+		// gives up rather than risk writing an unlisted session.
+		if time.Since(listed) > indexGrace/2 {
+			return 0, fmt.Errorf("redisstore: commit: the user index write took over %v", indexGrace/2)
 		}
 	}
 	// Numbers go to go-redis unformatted: it writes them in decimal
@@ -207,7 +214,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	gone, err := parseDeleted(deleteScript.Run(ctx, s.client, []string{s.sessPfx + key}, ""))
 	if err == nil && gone != nil {
-		err = s.unindex(ctx, gone.user, map[string]string{key: gone.stamp})
+		err = s.unindex(ctx, gone.user, map[string]string{key: gone.stamp}, false)
 	}
 	if err != nil {
 		return wrap(ctx, "delete", err)

@@ -194,3 +194,17 @@ func TestIndexFromSet(t *testing.T) {
 		t.Fatalf("DeleteUserSessions after a commit onto a set index = %d, %v; want 2", n, err)
 	}
 }
+
+// TestIndexExpiresForExpiredCommit: a commit of an already expired,
+// signed-in session still leaves its user index with a TTL.
+func TestIndexExpiresForExpiredCommit(t *testing.T) {
+	rdb := newClient(t, storetest.RedisAddr(t))
+	prefix := uniquePrefix(t, rdb)
+	st := newStore(t, rdb, prefix)
+	if _, err := st.Commit(t.Context(), storetest.NewKey(t), session.Record{UserID: "bob", Expiry: time.Now().Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if ttl, err := rdb.PTTL(t.Context(), prefix+"u:bob").Result(); err != nil || ttl <= 0 {
+		t.Errorf("index PTTL = %v, %v; want a TTL", ttl, err)
+	}
+}
