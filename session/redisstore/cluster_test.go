@@ -24,17 +24,7 @@ func newClusterClient(t *testing.T, addrs []string) *redis.ClusterClient {
 // tag, so sessions and user indexes land on different nodes.
 func TestClusterConformance(t *testing.T) {
 	addrs := storetest.RedisClusterAddrs(t)
-	storetest.Suite{
-		New: func(t *testing.T) session.Store {
-			rdb := newClusterClient(t, addrs)
-			return newStore(t, rdb, uniquePrefix(t, rdb))
-		},
-		Shared: func(t *testing.T) (session.Store, session.Store) {
-			a, b := newClusterClient(t, addrs), newClusterClient(t, addrs)
-			prefix := uniquePrefix(t, a)
-			return newStore(t, a, prefix), newStore(t, b, prefix)
-		},
-	}.Run(t)
+	conformance(t, func(t *testing.T) redis.UniversalClient { return newClusterClient(t, addrs) })
 }
 
 // TestClusterSpread checks that the test above proves something: one

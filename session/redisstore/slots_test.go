@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/bulwark-go/bulwark/session"
@@ -70,7 +69,7 @@ func TestClusterSlotNotServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	rdb := newClusterClient(t, []string{addr})
-	var logs syncBuffer
+	var logs bytes.Buffer // the handler runs on this goroutine
 	m, err := session.New(session.Config{
 		Store:  newStore(t, rdb, "bulwark-test:slots:"),
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
@@ -90,22 +89,4 @@ func TestClusterSlotNotServed(t *testing.T) {
 	if len(lines) != 1 || !strings.Contains(lines[0], "level=ERROR") || !strings.Contains(lines[0], "CLUSTERDOWN") {
 		t.Errorf("logs = %q, want one ERROR line naming CLUSTERDOWN", lines)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -63,15 +63,20 @@ func newStore(t *testing.T, rdb redis.UniversalClient, prefix string) *redisstor
 
 func TestConformance(t *testing.T) {
 	addr := storetest.RedisAddr(t)
+	conformance(t, func(t *testing.T) redis.UniversalClient { return newClient(t, addr) })
+}
+
+// conformance runs the store contract with clients from connect.
+func conformance(t *testing.T, connect func(t *testing.T) redis.UniversalClient) {
 	storetest.Suite{
 		New: func(t *testing.T) session.Store {
-			rdb := newClient(t, addr)
+			rdb := connect(t)
 			return newStore(t, rdb, uniquePrefix(t, rdb))
 		},
 		// Two clients with their own connection pools, as two app
 		// instances would have.
 		Shared: func(t *testing.T) (session.Store, session.Store) {
-			a, b := newClient(t, addr), newClient(t, addr)
+			a, b := connect(t), connect(t)
 			prefix := uniquePrefix(t, a)
 			return newStore(t, a, prefix), newStore(t, b, prefix)
 		},
