@@ -128,8 +128,13 @@ func TestClusterLogOutEverywhere(t *testing.T) {
 	}()
 	var before []string
 	for round := 0; round < 20; round++ {
-		for len(acked) > 0 || len(before) < (round+1)*5 {
-			before = append(before, <-acked)
+		for len(acked) > 0 || len(before) < 5 {
+			select {
+			case k := <-acked:
+				before = append(before, k)
+			case err := <-done: // the writer failed: report it, do not wait
+				t.Fatalf("writer stopped: %v", err)
+			}
 		}
 		if _, err := admin.DeleteUserSessions(ctx, "alice", ""); err != nil {
 			t.Fatal(err)
