@@ -148,6 +148,17 @@
 //   - nothing is committed for that request, so a session that failed to
 //     load is never overwritten by an empty one.
 //
+// A client that goes away (closes the tab or the connection) cancels the
+// request's context, and a load made with it fails. That is not a store
+// fault: it is logged at Debug only, Err reports ErrClientGone (which does
+// not wrap ErrUnavailable), nothing is committed, and the response is a
+// bare status 499 (nginx's "Client Closed Request", which no client reads
+// but access logs record) instead of ErrorHandler's. Commits and deletes
+// are not cancelled by the client going away: they finish, bounded by
+// StoreTimeout, so a change is never lost half-way, and their errors stay
+// faults. The fault a Manager logged is marked, so that csrf and auth
+// above it do not log the same fault again.
+//
 // A fault noticed after the response started cannot change it any more;
 // handlers that write before touching the session should check Err.
 // Corrupt or unreadable stored data is not a fault: it is treated as no

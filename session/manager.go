@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/bulwark-go/bulwark/internal/fault"
 )
 
 var (
@@ -21,6 +23,13 @@ var (
 	// ErrNoHandler is returned when a context or request did not pass
 	// through Manager.Handler.
 	ErrNoHandler = errors.New("session: request did not pass through Manager.Handler")
+
+	// ErrClientGone is what Err reports when the session could not be
+	// loaded because the request's client went away (its context was
+	// canceled). It is not a store fault: it does not wrap ErrUnavailable,
+	// is logged at Debug only, and the request is answered with status 499
+	// instead of Config.ErrorHandler's page. Nothing is committed for it.
+	ErrClientGone = errors.New("session: the client went away")
 
 	// ErrTooManyConflicts is wrapped into the fault reported when a commit
 	// still conflicted after MaxCommitAttempts attempts.
@@ -148,12 +157,21 @@ func (st *reqState) commitCtx() (context.Context, context.CancelFunc) {
 	return st.m.storeCtx(context.WithoutCancel(st.r.Context()))
 }
 
-// fault records the first store failure and logs it once.
+// fault records the first store failure and logs it once, marked as
+// logged so that csrf and auth do not log it again.
 func (st *reqState) fault(op string, err error) error {
 	if st.err == nil {
-		st.err = fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+		st.err = fault.Logged(fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err))
 		st.m.logEvent(slog.LevelError, st.r, "session store failure", st.err)
 	}
+	return st.err
+}
+
+// abandon records that the session could not be loaded because the
+// client went away: no store fault, so it is logged at Debug only.
+func (st *reqState) abandon(err error) error {
+	st.err = fault.Logged(fmt.Errorf("%w: load: %w", ErrClientGone, err))
+	st.m.logEvent(slog.LevelDebug, st.r, "session not loaded", st.err)
 	return st.err
 }
 
@@ -201,6 +219,9 @@ func (st *reqState) load() error {
 	ctx, cancel := st.m.storeCtx(st.r.Context())
 	rec, found, err := st.m.store.Find(ctx, key)
 	cancel()
+	if err != nil && fault.ClientGone(st.r.Context()) {
+		return st.abandon(err)
+	}
 	if err != nil {
 		return st.fault("load", err)
 	}
@@ -256,7 +277,8 @@ func (m *Manager) refreshAfter() time.Duration {
 }
 
 // Err returns the store fault that spoiled this request's session (wrapping
-// ErrUnavailable), nil when there was none, or ErrNoHandler when ctx does
+// ErrUnavailable, or ErrClientGone when the client went away before the
+// session was loaded), nil when there was none, or ErrNoHandler when ctx does
 // not come from a request that passed through Handler. Handlers that must
 // not continue without their session check it after a lookup returned
 // ok=false.
