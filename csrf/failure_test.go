@@ -88,7 +88,7 @@ func TestDefaultFailurePage(t *testing.T) {
 func TestEveryReasonHasChecklist(t *testing.T) {
 	reasons := []error{ErrCrossSite, ErrSameSite, ErrNullOrigin, ErrMalformedOrigin, ErrBadOrigin, ErrNoReferer,
 		ErrBadReferer, ErrInsecureReferer, ErrRefererMismatch, ErrRepeatedHeader, ErrNoMetadata, ErrNoCookie,
-		ErrBadCookie, ErrNoSecret, ErrSecretStore, ErrNoToken, ErrBadToken, ErrTokenMismatch, ErrBodyTooLarge, ErrBadBody}
+		ErrBadCookie, ErrNoSecret, ErrSecretStore, ErrClientGone, ErrNoToken, ErrBadToken, ErrTokenMismatch, ErrBodyTooLarge, ErrBadBody}
 	seen := map[string]bool{}
 	for _, r := range reasons {
 		if seen[r.Error()] || !strings.HasPrefix(r.Error(), "csrf: ") {

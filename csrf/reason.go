@@ -49,6 +49,10 @@ var (
 	ErrNoSecret = errors.New("csrf: no csrf secret in the secret store")
 	// ErrSecretStore: Config.Secrets failed to load the secret.
 	ErrSecretStore = errors.New("csrf: secret store failed")
+	// ErrClientGone: Config.Secrets could not load the secret because the
+	// client went away (the request's context was canceled). It is no
+	// store fault: the request is refused, and logged at Debug only.
+	ErrClientGone = errors.New("csrf: the client went away before its secret was loaded")
 	// ErrNoToken: neither the form field nor the header carries a token.
 	ErrNoToken = errors.New("csrf: token missing")
 	// ErrBadToken: the token has the wrong length or is not base64url.

@@ -34,7 +34,11 @@ func (p *Protector) refuse(w http.ResponseWriter, r *http.Request, st *state, ne
 // marked rejected, which disables cookie issuing for the rest of the
 // request.
 func (p *Protector) reject(w http.ResponseWriter, r *http.Request, st *state, err error) {
-	p.logger.LogAttrs(r.Context(), slog.LevelWarn, "csrf: request rejected",
+	level := slog.LevelWarn
+	if err == ErrClientGone {
+		level = slog.LevelDebug // nobody is waiting for the answer
+	}
+	p.logger.LogAttrs(r.Context(), level, "csrf: request rejected",
 		slog.String("reason", err.Error()), slog.String("method", r.Method), slog.String("path", r.URL.Path))
 	if p.defaultPage {
 		// The default page is the same for every reason, so it needs no
@@ -168,6 +172,8 @@ func checklist(reason error, p *Protector) []string {
 			"The server restarted with Config.Key unset (a random key per process), or instances do not share the same Key.")
 	case errors.Is(reason, ErrSecretStore):
 		c = append(c, "The session store behind Config.Secrets failed; check the server log.")
+	case errors.Is(reason, ErrClientGone):
+		c = append(c, "The client closed the connection (or the tab) before the request was checked.")
 	case errors.Is(reason, ErrNoToken):
 		c = append(c,
 			"The form does not contain {{ csrfField . }} (or csrf.TemplateField(r)).",

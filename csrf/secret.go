@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+
+	"github.com/bulwark-go/bulwark/internal/fault"
 )
 
 // secretLen is the size of a client's secret.
@@ -30,8 +32,7 @@ func (p *Protector) loadSecret(st *state) {
 	sec, err := p.secrets.LoadSecret(st.req)
 	switch {
 	case err != nil:
-		p.logStoreFailure(st.req, err)
-		st.secretErr, st.storeFailed = ErrSecretStore, true
+		st.secretErr, st.storeFailed = p.storeFault(st.req, err), true
 	case len(sec) == secretLen:
 		copy(st.secret[:], sec)
 		st.haveSecret = true
@@ -71,14 +72,30 @@ func (st *state) saveSecret(w http.ResponseWriter) bool {
 		return true
 	}
 	if err := st.p.secrets.SaveSecret(w, st.req, append([]byte(nil), st.secret[:]...)); err != nil {
-		st.p.logStoreFailure(st.req, err)
+		st.p.storeFault(st.req, err)
 		return false
 	}
 	return true
 }
 
-// logStoreFailure logs a fault of Config.Secrets.
-func (p *Protector) logStoreFailure(r *http.Request, err error) {
-	p.logger.LogAttrs(r.Context(), slog.LevelError, "csrf: secret store failed",
-		slog.String("error", err.Error()), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+// storeFault logs a failure of Config.Secrets, once, and returns the
+// reason the token layer refuses r for. A failure because r's client went
+// away is no store fault: it is logged at Debug, and the reason is
+// ErrClientGone. One that the store behind Config.Secrets logged itself
+// (the session Manager does) is not logged again.
+func (p *Protector) storeFault(r *http.Request, err error) error {
+	gone := fault.ClientGone(r.Context())
+	switch {
+	case fault.WasLogged(err):
+	case gone:
+		p.logger.LogAttrs(r.Context(), slog.LevelDebug, "csrf: secret store call abandoned: the client went away",
+			slog.String("error", err.Error()), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	default:
+		p.logger.LogAttrs(r.Context(), slog.LevelError, "csrf: secret store failed",
+			slog.String("error", err.Error()), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	}
+	if gone {
+		return ErrClientGone
+	}
+	return ErrSecretStore
 }
