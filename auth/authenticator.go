@@ -267,8 +267,8 @@ func (a *Authenticator) loadUser(r *http.Request) (User, bool, error) {
 func (a *Authenticator) withUser(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	u, ok, err := a.loadUser(r)
 	if err != nil {
-		a.logRequest(slog.LevelError, r, "auth: cannot load user", err, "")
-		http.Error(w, "Service temporarily unavailable.", http.StatusServiceUnavailable)
+		a.logFault(r, "auth: cannot load user", err, "")
+		unavailable(w, r, "Service temporarily unavailable.")
 		return nil, false
 	}
 	return r.WithContext(context.WithValue(r.Context(), ctxKey{}, &userState{user: u, ok: ok})), true

@@ -171,9 +171,9 @@ func (a *Authenticator) login(w http.ResponseWriter, r *http.Request) {
 		a.renderLogin(w, r, http.StatusTooManyRequests, msgBusy, username, next)
 		return
 	default:
-		a.logRequest(slog.LevelError, r, "auth: login error", err, "")
+		a.logFault(r, "auth: login error", err, "")
 		w.Header().Set("Retry-After", "5")
-		http.Error(w, "Service temporarily unavailable.", http.StatusServiceUnavailable)
+		unavailable(w, r, "Service temporarily unavailable.")
 		return
 	}
 	if err := a.establish(w, r, u); err != nil {
@@ -195,13 +195,13 @@ func (a *Authenticator) establish(w http.ResponseWriter, r *http.Request, u User
 	ctx := r.Context()
 	if prev := a.sessions.UserID(ctx); prev != "" && prev != u.ID {
 		if err := a.sessions.Destroy(ctx); err != nil {
-			a.logRequest(slog.LevelError, r, "auth: ending the previous user's session failed", err, u.ID)
-			http.Error(w, "Service temporarily unavailable.", http.StatusServiceUnavailable)
+			a.logFault(r, "auth: ending the previous user's session failed", err, u.ID)
+			unavailable(w, r, "Service temporarily unavailable.")
 			return err
 		}
 	}
 	if err := a.rotateCSRF(w, r); err != nil {
-		a.logRequest(slog.LevelError, r, "auth: csrf rotation failed", err, u.ID)
+		a.logFault(r, "auth: csrf rotation failed", err, u.ID)
 		http.Error(w, "Internal server error.", http.StatusInternalServerError)
 		return err
 	}
@@ -210,8 +210,8 @@ func (a *Authenticator) establish(w http.ResponseWriter, r *http.Request, u User
 		err = a.sessions.BindUser(ctx, u.ID)
 	}
 	if err != nil {
-		a.logRequest(slog.LevelError, r, "auth: session renewal failed", err, u.ID)
-		http.Error(w, "Service temporarily unavailable.", http.StatusServiceUnavailable)
+		a.logFault(r, "auth: session renewal failed", err, u.ID)
+		unavailable(w, r, "Service temporarily unavailable.")
 		return err
 	}
 	a.sessions.PutString(ctx, sessionKeyFingerprint, fingerprint(u))
@@ -298,13 +298,13 @@ func (a *Authenticator) LogoutHandler() http.Handler {
 		ctx := r.Context()
 		userID := a.sessions.UserID(ctx)
 		if err := a.rotateCSRF(w, r); err != nil {
-			a.logRequest(slog.LevelError, r, "auth: csrf rotation failed", err, userID)
+			a.logFault(r, "auth: csrf rotation failed", err, userID)
 			http.Error(w, "Internal server error.", http.StatusInternalServerError)
 			return
 		}
 		if err := a.sessions.Destroy(ctx); err != nil {
-			a.logRequest(slog.LevelError, r, "auth: logout failed", err, userID)
-			http.Error(w, "Service temporarily unavailable: you are still signed in.", http.StatusServiceUnavailable)
+			a.logFault(r, "auth: logout failed", err, userID)
+			unavailable(w, r, "Service temporarily unavailable: you are still signed in.")
 			return
 		}
 		if a.cfg.ClearSiteData {
@@ -340,8 +340,8 @@ func (a *Authenticator) LogoutOthersHandler() http.Handler {
 			err = a.sessions.Renew(ctx)
 		}
 		if err != nil {
-			a.logRequest(slog.LevelError, r, "auth: logout of other sessions failed", err, u.ID)
-			http.Error(w, "Service temporarily unavailable.", http.StatusServiceUnavailable)
+			a.logFault(r, "auth: logout of other sessions failed", err, u.ID)
+			unavailable(w, r, "Service temporarily unavailable.")
 			return
 		}
 		a.logRequest(slog.LevelInfo, r, "auth: logged out other sessions", nil, u.ID, slog.Int("sessions", n))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -36,6 +37,8 @@ type fixtureOpts struct {
 	addrLimiter auth.Limiter
 	params      auth.Params
 	wrapUsers   func(auth.UserStore) auth.UserStore // nil: the SQLite store as is
+	wrapStore   func(session.Store) session.Store   // nil: the memstore as is
+	logger      *slog.Logger                        // nil: quiet
 	loginPage   func(context.Context, io.Writer, auth.LoginData) error
 	logoutPage  func(context.Context, io.Writer, auth.LogoutData) error
 }
@@ -44,6 +47,7 @@ type fixtureOpts struct {
 // with a SQLite user store and one user, alice / "correct horse".
 type fixture struct {
 	srv      *httptest.Server
+	handler  http.Handler // what srv serves
 	accounts *auth.Accounts
 	auth     *auth.Authenticator
 	sessions *session.Manager
@@ -55,11 +59,19 @@ const alicePassword = "correct horse"
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	t.Helper()
 	f := &fixture{}
-	store, err := memstore.New(memstore.Config{ReapInterval: -1})
+	mem, err := memstore.New(memstore.Config{ReapInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.sessions, err = session.New(session.Config{Store: store, Logger: quiet})
+	var store session.Store = mem
+	if o.wrapStore != nil {
+		store = o.wrapStore(store)
+	}
+	log := quiet
+	if o.logger != nil {
+		log = o.logger
+	}
+	f.sessions, err = session.New(session.Config{Store: store, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +82,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	if o.wrapUsers != nil {
 		users = o.wrapUsers(users)
 	}
-	f.accounts, err = auth.NewAccounts(auth.AccountsConfig{Users: users, Params: o.params, Logger: quiet})
+	f.accounts, err = auth.NewAccounts(auth.AccountsConfig{Users: users, Params: o.params, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +92,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	f.auth, err = auth.New(auth.Config{
 		Accounts: f.accounts, Sessions: f.sessions,
 		UserLimiter: o.userLimiter, AddrLimiter: o.addrLimiter,
-		AllowNoCSRF: o.allowNoCSRF, ClearSiteData: true, Logger: quiet,
+		AllowNoCSRF: o.allowNoCSRF, ClearSiteData: true, Logger: log,
 		LoginPage: o.loginPage, LogoutPage: o.logoutPage,
 	})
 	if err != nil {
@@ -122,7 +134,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	var h http.Handler = f.auth.Handler(mux)
 	switch o.csrf {
 	case csrfCookie, csrfSession:
-		cfg := csrf.Config{Key: []byte(strings.Repeat("k", 32)), Logger: quiet}
+		cfg := csrf.Config{Key: []byte(strings.Repeat("k", 32)), Logger: log}
 		if o.csrf == csrfCookie {
 			cfg.SessionCookie = "session"
 		} else {
@@ -134,7 +146,8 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		}
 		h = p.Handler(h)
 	}
-	f.srv = httptest.NewServer(f.sessions.Handler(h))
+	f.handler = f.sessions.Handler(h)
+	f.srv = httptest.NewServer(f.handler)
 	t.Cleanup(f.srv.Close)
 	return f
 }
