@@ -18,6 +18,7 @@ import (
 
 	"github.com/bulwark-go/bulwark/auth"
 	"github.com/bulwark-go/bulwark/csrf"
+	"github.com/bulwark-go/bulwark/internal/fault"
 )
 
 //go:embed templates/*.html templates/*.css
@@ -271,13 +272,29 @@ func (d *Demo) home(w http.ResponseWriter, r *http.Request) {
 // included, and no CSRF check. It exists only in unsafe mode.
 func (d *Demo) unsafeLogout(w http.ResponseWriter, r *http.Request) {
 	if err := d.sessions.Destroy(r.Context()); err != nil {
-		d.log.Error("demo: logout", "err", err)
-		http.Error(w, "logout failed", http.StatusServiceUnavailable)
+		d.unavailable(w, r, "demo: logout", "logout failed", err)
 		return
 	}
 	setEffect(r, "logged out")
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// unavailable answers r, which err stopped, with a 503 and msg, logging
+// event at ERROR unless the session Manager already did. A client that
+// went away is no fault: a Debug line and an unread 499, as the library
+// does (see session.ErrClientGone).
+func (d *Demo) unavailable(w http.ResponseWriter, r *http.Request, event, msg string, err error, attrs ...any) {
+	attrs = append(attrs, "err", err)
+	switch {
+	case fault.ClientGone(r.Context()):
+		d.log.Debug(event+": the client went away", attrs...)
+		w.WriteHeader(fault.StatusClientGone)
+		return
+	case !fault.WasLogged(err):
+		d.log.Error(event, attrs...)
+	}
+	http.Error(w, msg, http.StatusServiceUnavailable)
 }
 
 // listNotes shows one page of the user's notes: the newest, or with
@@ -295,8 +312,7 @@ func (d *Demo) renderNotes(w http.ResponseWriter, r *http.Request, status int, b
 	u, _ := auth.CurrentUser(r)
 	np, err := d.notes.page(r.Context(), u.ID, before, NotesPerPage)
 	if err != nil {
-		d.log.Error("demo: list notes", "user_id", u.ID, "err", err)
-		http.Error(w, "the notes are unavailable", http.StatusServiceUnavailable)
+		d.unavailable(w, r, "demo: list notes", "the notes are unavailable", err, "user_id", u.ID)
 		return
 	}
 	p.Notes, p.Older, p.Paged = np.Notes, np.Older, before != 0
@@ -317,8 +333,7 @@ func (d *Demo) addNote(w http.ResponseWriter, r *http.Request) {
 	u, _ := auth.CurrentUser(r)
 	n, err := d.notes.add(r.Context(), u.ID, body)
 	if err != nil {
-		d.log.Error("demo: save note", "user_id", u.ID, "err", err)
-		http.Error(w, "the note could not be saved", http.StatusServiceUnavailable)
+		d.unavailable(w, r, "demo: save note", "the note could not be saved", err, "user_id", u.ID)
 		return
 	}
 	setEffect(r, "note created")
