@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"runtime"
 	"time"
 
 	"github.com/bulwark-go/bulwark/auth"
@@ -55,7 +56,10 @@ type queries struct {
 var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
 // Open opens (creating if needed) the SQLite database at path with a busy
-// timeout, WAL journaling and immediate write transactions.
+// timeout, WAL journaling and immediate write transactions. Its pool holds
+// at most max(4, GOMAXPROCS) connections, all kept open, for the reason
+// sqlitestore.Open gives: unbounded, an overloaded app runs out of file
+// descriptors.
 func Open(path string) (*sql.DB, error) {
 	if path == "" {
 		return nil, errors.New("sqliteusers: database path is empty: give a file path")
@@ -65,6 +69,9 @@ func Open(path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqliteusers: opening %q: %w", path, err)
 	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqliteusers: opening %q: %w", path, err)

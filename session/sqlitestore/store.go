@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"regexp"
+	"runtime"
 	"sync"
 	"time"
 
@@ -89,6 +90,14 @@ type Store struct {
 // Open opens (creating if needed) the SQLite database at path with the
 // settings a Store needs and that suit sharing the file: WAL journal, a
 // 10-second busy timeout, synchronous=NORMAL and foreign keys on.
+//
+// Its pool holds at most max(4, GOMAXPROCS) connections, all kept open between
+// requests. Unbounded, an overloaded app (or a flood of clients that give
+// up mid-request) opens a connection, and two file descriptors, per
+// waiting request, and SQLite defers closing them while any other
+// connection holds a lock: the process runs out of descriptors and every
+// call fails. Bounded, a request beyond the limit waits for a connection,
+// within its context. Give a *sql.DB opened elsewhere (Config.DB) a limit too.
 func Open(path string) (*sql.DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlitestore: database path is empty")
@@ -98,8 +107,15 @@ func Open(path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
 	}
+	db.SetMaxOpenConns(maxConns())
+	db.SetMaxIdleConns(maxConns())
 	return db, nil
 }
+
+// maxConns is the size of the connection pool Open sets: the number of
+// CPUs Go may use, at least 4. SQLite runs in the calling goroutine, so
+// more connections than CPUs only queue inside SQLite.
+func maxConns() int { return max(4, runtime.GOMAXPROCS(0)) }
 
 // New opens the store, creating or migrating its schema. ctx bounds only
 // the setup; the cleanup goroutine runs until Close.
