@@ -78,7 +78,9 @@ func (d *Demo) render(w http.ResponseWriter, r *http.Request, status int, name s
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	if err := d.victimTmpl[name].Execute(w, data); err != nil {
+	// A write refused because the session failed (already logged, and
+	// the response replaced) or a client that left is no template fault.
+	if err := d.victimTmpl[name].Execute(w, data); err != nil && !fault.WasLogged(err) && !fault.ClientGone(r.Context()) {
 		d.log.Error("demo: template", "template", name, "err", err)
 	}
 }
