@@ -52,8 +52,8 @@ func Markdown(m Machine, results []*Result) string {
 		"succeeded (Redis PING answered PONG, PostgreSQL answered SELECT 1 on a new connection, the restarted app listening), " +
 		"polled every 2 ms.\n\n")
 
-	p("| Scenario | Requests | By status | Answered during the outage | Stop | Down | Server up → first 200 | → every client ok | Last failure after up | Time to a 503: median, slowest | Acked writes | Lost acked writes |\n")
-	p("|---|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("| Scenario | Requests | By status | Answered during the outage | Stop | Down | Server up → first 200 | → every client ok | Last failure after up | Time to a 503: median, slowest | Writes in flight at the fault | Acked writes | Lost acked writes |\n")
+	p("|---|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range results {
 		all := "not reached"
 		if r.AllOKMet {
@@ -67,8 +67,8 @@ func Markdown(m Machine, results []*Result) string {
 		if r.Slow503 > 0 {
 			took = ms(r.Median503) + ", " + ms(r.Slow503)
 		}
-		p("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n", r.Name, r.Total, Statuses(r.ByStatus), Statuses(r.Outage),
-			ms(r.Stopping), ms(r.Downtime), ms(r.FirstOK), all, ms(r.LastFail), took, r.Acked, lost)
+		p("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d | %s |\n", r.Name, r.Total, Statuses(r.ByStatus), Statuses(r.Outage),
+			ms(r.Stopping), ms(r.Downtime), ms(r.FirstOK), all, ms(r.LastFail), took, r.InFlight, r.Acked, lost)
 	}
 	p("\n\"Stop\" is the fault until the process is gone; \"Down\" from then until the server is up. " +
 		"\"No response\" is a connection error from the app itself.\n\n")
@@ -89,6 +89,9 @@ func Markdown(m Machine, results []*Result) string {
 
 	for _, r := range results {
 		p("- **%s**: %s.", r.Name, r.Fault)
+		if r.Note != "" {
+			p(" %s", r.Note)
+		}
 		if r.Check != "" {
 			p(" `PRAGMA integrity_check` after the kill: `%s`.", r.Check)
 		}

@@ -36,6 +36,8 @@ type Scenario struct {
 	AppKilled bool
 	// Tally, if set, holds the app's log lines.
 	Tally *Tally
+	// Note, if set, explains the client library's part in the figures.
+	Note string
 }
 
 // Options shape the load.
@@ -75,12 +77,14 @@ type Result struct {
 	// Slow503 and Median503 are the slowest and the median time to a 503.
 	Slow503, Median503 time.Duration
 
+	InFlight    int // writes sent before the fault and answered (or cut off) after it
 	Acked       int // writes acknowledged with a 200
 	Lost        int // clients whose last acknowledged write was not read back
 	LostDetails []string
 	Stale       int // 200 reads below the last acknowledged write, during the load
 	Reborn      int // acknowledged writes that had to start a new session
 	Check       string
+	Note        string
 	AppKilled   bool
 	Logs        []LogLine
 }
@@ -150,7 +154,7 @@ func Run(sc Scenario, o Options) (*Result, error) {
 	end := time.Now()
 
 	r := analyse(load, m, sc.AppKilled)
-	r.Name, r.Fault, r.Clients, r.Duration, r.Check, r.AppKilled = sc.Name, sc.Fault, o.Clients, end.Sub(start), check, sc.AppKilled
+	r.Name, r.Fault, r.Clients, r.Duration, r.Check, r.Note, r.AppKilled = sc.Name, sc.Fault, o.Clients, end.Sub(start), check, sc.Note, sc.AppKilled
 	r.Lost, r.LostDetails = load.Verify(10 * time.Second)
 	if sc.Tally != nil {
 		r.Logs = sc.Tally.Top(4)
@@ -206,76 +210,83 @@ func probe(timeout time.Duration, ready func() bool) (lastFail, ok time.Time, er
 }
 
 func analyse(l *Load, m marks, appKilled bool) *Result {
-	r := &Result{ByStatus: map[int]int{}, Outage: map[int]int{}}
+	r := &Result{ByStatus: map[int]int{}, Outage: map[int]int{}, AllOKMet: true}
 	r.Stopping, r.Downtime = m.down.Sub(m.fault), m.up.Sub(m.down)
-	var firstOK, lastFail time.Time
-	r.AllOKMet = true
-	var allOK time.Time
+	var firstOK, allOK, lastFail time.Time
 	var took503 []time.Duration
-	defer func() {
-		if len(took503) > 0 {
-			sort.Slice(took503, func(i, j int) bool { return took503[i] < took503[j] })
-			r.Median503, r.Slow503 = took503[len(took503)/2], took503[len(took503)-1]
-		}
-	}()
 	for _, c := range l.clients {
 		r.Acked += c.writes
 		r.Stale += c.stale
 		r.Reborn += c.reborn
 		var clientOK time.Time
 		for _, e := range c.events {
-			r.Total++
-			r.ByStatus[e.Status]++
 			if e.Status == http.StatusServiceUnavailable {
 				took503 = append(took503, e.End.Sub(e.Start))
 			}
-			if !e.End.Before(m.fault) && e.End.Before(m.up) {
-				r.Outage[e.Status]++
-			}
-			if e.Status == http.StatusOK && e.Start.After(m.down) && e.End.Before(m.lastDown) {
-				r.OKWhileDown++
-			}
-			expected := e.Status == http.StatusOK || e.Status == http.StatusServiceUnavailable ||
-				(e.Status == 0 && appKilled && !e.End.Before(m.fault) && e.Start.Before(m.up))
-			if !expected {
-				r.Unexpected++
-				if len(r.Samples) < 5 {
-					r.Samples = append(r.Samples, fmt.Sprintf("client %d at fault%+v: status %d %s", c.id, e.End.Sub(m.fault).Round(time.Millisecond), e.Status, e.Err))
-				}
-			}
-			if e.Err != "" && e.Status == http.StatusOK && len(r.Samples) < 5 {
-				r.Samples = append(r.Samples, fmt.Sprintf("client %d at fault%+v: %s", c.id, e.End.Sub(m.fault).Round(time.Millisecond), e.Err))
-			}
+			r.count(c.id, e, m, appKilled)
 			if e.End.Before(m.up) {
 				continue
 			}
-			if e.Status == http.StatusOK {
-				if clientOK.IsZero() {
-					clientOK = e.End
-				}
-				if firstOK.IsZero() || e.End.Before(firstOK) {
-					firstOK = e.End
-				}
-			} else if e.End.After(lastFail) {
-				lastFail = e.End
+			if e.Status != http.StatusOK {
+				lastFail = latest(lastFail, e.End)
+				continue
+			}
+			if clientOK.IsZero() {
+				clientOK = e.End
+			}
+			if firstOK.IsZero() || e.End.Before(firstOK) {
+				firstOK = e.End
 			}
 		}
 		if clientOK.IsZero() {
 			r.AllOKMet = false
-		} else if clientOK.After(allOK) {
-			allOK = clientOK
 		}
+		allOK = latest(allOK, clientOK)
 	}
-	if !firstOK.IsZero() {
-		r.FirstOK = firstOK.Sub(m.up)
-	}
-	if !allOK.IsZero() {
-		r.AllOK = allOK.Sub(m.up)
-	}
-	if !lastFail.IsZero() {
-		r.LastFail = lastFail.Sub(m.up)
+	r.FirstOK, r.AllOK, r.LastFail = since(firstOK, m.up), since(allOK, m.up), since(lastFail, m.up)
+	if len(took503) > 0 {
+		sort.Slice(took503, func(i, j int) bool { return took503[i] < took503[j] })
+		r.Median503, r.Slow503 = took503[len(took503)/2], took503[len(took503)-1]
 	}
 	return r
+}
+
+// count adds one event of client id to the tallies.
+func (r *Result) count(id int, e Event, m marks, appKilled bool) {
+	r.Total++
+	r.ByStatus[e.Status]++
+	if !e.End.Before(m.fault) && e.End.Before(m.up) {
+		r.Outage[e.Status]++
+	}
+	if e.Write && e.Start.Before(m.fault) && e.End.After(m.fault) {
+		r.InFlight++
+	}
+	if e.Status == http.StatusOK && e.Start.After(m.down) && e.End.Before(m.lastDown) {
+		r.OKWhileDown++
+	}
+	expected := e.Status == http.StatusOK || e.Status == http.StatusServiceUnavailable ||
+		(e.Status == 0 && appKilled && !e.End.Before(m.fault) && e.Start.Before(m.up))
+	if !expected {
+		r.Unexpected++
+	}
+	if (!expected || e.Err != "") && len(r.Samples) < 5 {
+		r.Samples = append(r.Samples, fmt.Sprintf("client %d at fault%+v: status %d %s", id, e.End.Sub(m.fault).Round(time.Millisecond), e.Status, e.Err))
+	}
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// since is t-from, or 0 for a zero t.
+func since(t, from time.Time) time.Duration {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Sub(from)
 }
 
 // Statuses lists the statuses seen, in order, as "200: n, 503: n".

@@ -71,6 +71,9 @@ func RedisScenario(r *Redis, sig syscall.Signal, prefix string) (Scenario, func(
 		Restore: r.Start,
 		Ready:   r.Ping,
 		Tally:   tally,
+		Note: "go-redis retries a failed command with backoff (MaxRetries 3), which sets the time to a 503; once PoolSize dials " +
+			"have failed its pool stops dialling and returns the last dial error at once, and a background probe redials once " +
+			"a second (internal/pool/pool.go, tryDial), so the first 200 after Redis is back may take up to about a second.",
 	}, func() { stop(); client.Close() }, nil
 }
 
@@ -104,6 +107,8 @@ func PostgresScenario(p *Postgres, mode, table string) (Scenario, func(), error)
 		Restore: p.Start,
 		Ready:   p.Ready,
 		Tally:   tally,
+		Note: "pgxpool dials a new connection for each acquire while the pool is empty, with no backoff, so each 503 " +
+			"comes as soon as the dial is refused; a pooled connection the restart broke is pinged first only if it sat idle over a second, so under load it fails one query (a 503) and is dropped.",
 	}, func() { stop(); st.Close(); pool.Close() }, nil
 }
 
