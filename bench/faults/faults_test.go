@@ -230,7 +230,7 @@ func TestSQLiteKill9(t *testing.T) {
 	if r.Check != "ok" {
 		t.Errorf("integrity_check after kill -9: %q", r.Check)
 	}
-	if !r.OnlyUnavailable() || !r.NoneLost() || r.Acked == 0 {
+	if !r.OnlyUnavailable() || !r.NoneLost() || r.Acked == 0 || len(r.Samples) > 0 {
 		t.Errorf("unexpected %d (%q), lost %d (%q), stale %d, acked %d", r.Unexpected, r.Samples, r.Lost, r.LostDetails, r.Stale, r.Acked)
 	}
 }

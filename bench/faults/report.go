@@ -102,10 +102,11 @@ func Markdown(m Machine, results []*Result) string {
 			p(" Lost: %s.", s)
 		}
 		if len(r.Logs) > 0 {
-			p(" Most frequent app log lines:")
+			var lines []string
 			for _, l := range r.Logs {
-				p(" `%s` ×%d;", l.Line, l.Count)
+				lines = append(lines, fmt.Sprintf("`%s` ×%d", l.Line, l.Count))
 			}
+			p(" Most frequent app log lines: %s.", strings.Join(lines, "; "))
 		}
 		p("\n")
 	}

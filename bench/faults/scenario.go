@@ -66,7 +66,7 @@ type Result struct {
 	// Unexpected counts statuses other than 200 and 503, and connection
 	// errors from the app (other than while a killed app was down).
 	Unexpected int
-	Samples    []string // the first unexpected events
+	Samples    []string // the first unexpected events and findings
 
 	Stopping time.Duration // fault → server down (process exited)
 	Downtime time.Duration // server down → server back
@@ -269,7 +269,8 @@ func (r *Result) count(id int, e Event, m marks, appKilled bool) {
 	if !expected {
 		r.Unexpected++
 	}
-	if (!expected || e.Err != "") && len(r.Samples) < 5 {
+	finding := e.Status == http.StatusOK && e.Err != "" // a stale read, a lost session
+	if (!expected || finding) && len(r.Samples) < 5 {
 		r.Samples = append(r.Samples, fmt.Sprintf("client %d at fault%+v: status %d %s", id, e.End.Sub(m.fault).Round(time.Millisecond), e.Status, e.Err))
 	}
 }
