@@ -1,7 +1,9 @@
 // Command benchtable turns the output of the bench module's benchmarks into
 // docs/benchmarks.md: medians of every run, overheads over the bare handler,
 // and a met / NOT met verdict for each target of the csrf and session
-// issues.
+// issues. The sections other scripts write into the file, between
+// <!-- scripts/NAME: begin --> and <!-- scripts/NAME: end --> markers,
+// are kept, after the generated text.
 //
 // Usage:
 //
@@ -10,8 +12,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log"
 	"math"
 	"os"
@@ -71,6 +75,12 @@ func main() {
 		os.Stdout.WriteString(doc)
 		return
 	}
+	// Keep the sections other scripts (scripts/load, ...) wrote into the file.
+	old, err := os.ReadFile(*out)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		log.Fatal(err)
+	}
+	doc = KeepSections(string(old), doc)
 	if err := os.WriteFile(*out, []byte(doc), 0o644); err != nil {
 		log.Fatal(err)
 	}
