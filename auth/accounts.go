@@ -248,10 +248,11 @@ func (a *Accounts) Authenticate(ctx context.Context, username, password string) 
 // gate runs throttling inside the hashing slot, so at most
 // MaxConcurrentHashes attempts can pass a limiter before their failures are
 // recorded. before refuses the attempt with an error; after learns the
-// outcome (ok: the credentials were right).
+// outcome (ok: the credentials were right), and an error from it replaces
+// the outcome: an attempt that could not be recorded is not answered.
 type gate struct {
 	before func() error
-	after  func(ok bool)
+	after  func(ok bool) error
 }
 
 // Why credentials were refused, for the log only: each wraps
@@ -322,7 +323,10 @@ func (a *Accounts) authenticate(ctx context.Context, username, password string, 
 		refused = errAccountDisabled
 	}
 	if g.after != nil {
-		g.after(refused == nil)
+		if err := g.after(refused == nil); err != nil {
+			a.release()
+			return User{}, err
+		}
 	}
 	a.release()
 	if refused != nil {

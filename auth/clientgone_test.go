@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bulwark-go/bulwark/auth"
 	"github.com/bulwark-go/bulwark/session"
@@ -161,4 +162,88 @@ func serve(t *testing.T, f *fixture, b *browser, method, path, token string, ctx
 	w := httptest.NewRecorder()
 	f.handler.ServeHTTP(w, r)
 	return w
+}
+
+// ctxLimiter is a Limiter that, like a networked one, fails a call made
+// with a context that ended. leave, when set, is called by Wait: the
+// client goes away while its password is being checked. down makes Fail
+// and Reset fail.
+type ctxLimiter struct {
+	mu    sync.Mutex
+	fails int
+	leave context.CancelFunc
+	down  bool
+}
+
+func (l *ctxLimiter) Wait(ctx context.Context, key string) (time.Duration, error) {
+	l.mu.Lock()
+	leave := l.leave
+	l.mu.Unlock()
+	if leave != nil {
+		leave()
+	}
+	return 0, nil
+}
+
+func (l *ctxLimiter) Fail(ctx context.Context, key string) (time.Duration, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.down {
+		return 0, errors.New("limiter down")
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	l.fails++
+	return 0, nil
+}
+
+func (l *ctxLimiter) Reset(ctx context.Context, key string) error {
+	_, err := l.Fail(ctx, key)
+	return err
+}
+
+// A guess whose client half-closes its connection during the password
+// check (its context ends, but it still reads the answer) is counted all
+// the same; and a guess whose outcome cannot be recorded is not answered.
+func TestLoginAttemptsAreCountedWhenTheClientLeaves(t *testing.T) {
+	lim := &ctxLimiter{}
+	f := newFixture(t, fixtureOpts{csrf: csrfSession, userLimiter: lim, addrLimiter: lim})
+	b := f.browser(t)
+	token := b.token()
+	guess := func(leave bool) int {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		lim.mu.Lock()
+		lim.leave = nil
+		if leave {
+			lim.leave = cancel
+		}
+		lim.mu.Unlock()
+		form := url.Values{"username": {"alice"}, "password": {"wrong"}, "csrf_token": {token}}
+		r := httptest.NewRequestWithContext(ctx, "POST", f.srv.URL+"/login", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		r.Header.Set("Origin", f.srv.URL)
+		u, _ := url.Parse(f.srv.URL)
+		for _, c := range b.jar.Cookies(u) {
+			r.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		f.handler.ServeHTTP(w, r)
+		return w.Code
+	}
+	if code := guess(true); code != http.StatusUnprocessableEntity {
+		t.Fatalf("guess from a client that left: status %d, want 422", code)
+	}
+	lim.mu.Lock()
+	fails := lim.fails
+	lim.down = true
+	lim.mu.Unlock()
+	if fails != 2 { // the username's and the address's
+		t.Fatalf("%d failures recorded for a guess whose client left, want 2", fails)
+	}
+	if code := guess(false); code != http.StatusServiceUnavailable {
+		t.Fatalf("guess whose failure could not be recorded: status %d, want 503 (its outcome must not be revealed)", code)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/bulwark-go/bulwark/csrf"
+	"github.com/bulwark-go/bulwark/internal/fault"
 	"github.com/bulwark-go/bulwark/internal/forward"
 )
 
@@ -218,6 +220,10 @@ func (a *Authenticator) establish(w http.ResponseWriter, r *http.Request, u User
 	return nil
 }
 
+// limiterTimeout bounds recording a login attempt's outcome, which does
+// not end when the client goes away.
+const limiterTimeout = 5 * time.Second
+
 // loginGate checks both limiters inside the hashing slot and records the
 // outcome before the slot is released.
 func (a *Authenticator) loginGate(ctx context.Context, userKey, addrKey string) gate {
@@ -239,19 +245,27 @@ func (a *Authenticator) loginGate(ctx context.Context, userKey, addrKey string) 
 			}
 			return nil
 		},
-		after: func(ok bool) {
+		// The outcome is recorded even if the client went away: a client
+		// that half-closes its connection after sending a guess still
+		// reads the answer, and must not get its failure uncounted. An
+		// outcome that cannot be recorded is not revealed (503).
+		after: func(ok bool) error {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limiterTimeout)
+			defer cancel()
 			var err error
 			if ok {
-				err = a.userLimit.Reset(ctx, userKey)
+				err = a.userLimit.Reset(rctx, userKey)
 			} else {
-				_, err = a.userLimit.Fail(ctx, userKey)
-				if _, err2 := a.addrLimit.Fail(ctx, addrKey); err == nil {
+				_, err = a.userLimit.Fail(rctx, userKey)
+				if _, err2 := a.addrLimit.Fail(rctx, addrKey); err == nil {
 					err = err2
 				}
 			}
 			if err != nil {
 				a.log.Error("auth: limiter failed", "reason", err.Error())
+				return fault.Logged(fmt.Errorf("auth: recording the login attempt: %w", err))
 			}
+			return nil
 		},
 	}
 }
