@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/bulwark-go/bulwark/internal/fault"
 	"github.com/bulwark-go/bulwark/session"
 )
 
@@ -265,10 +266,18 @@ func (a *Authenticator) loadUser(r *http.Request) (User, bool, error) {
 
 // withUser loads the user into the request context.
 func (a *Authenticator) withUser(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	start := time.Now()
 	u, ok, err := a.loadUser(r)
+	if err != nil && fault.Abandoned(r.Context(), start) {
+		a.logRequest(slog.LevelDebug, r, "auth: user not loaded: the client went away", err, "")
+		w.WriteHeader(fault.StatusClientGone)
+		return nil, false
+	}
 	if err != nil {
-		a.logFault(r, "auth: cannot load user", err, "")
-		unavailable(w, r, "Service temporarily unavailable.")
+		if !fault.WasLogged(err) {
+			a.logRequest(slog.LevelError, r, "auth: cannot load user", err, "")
+		}
+		http.Error(w, "Service temporarily unavailable.", http.StatusServiceUnavailable)
 		return nil, false
 	}
 	return r.WithContext(context.WithValue(r.Context(), ctxKey{}, &userState{user: u, ok: ok})), true

@@ -10,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+
+	"github.com/bulwark-go/bulwark/internal/fault"
 )
 
 // LoginData is what Config.LoginTemplate (or LoginPage) renders.
@@ -92,6 +94,11 @@ func pageOf[D any](page func(context.Context, io.Writer, D) error, t, builtin *t
 func render[D any](a *Authenticator, w http.ResponseWriter, r *http.Request, page func(context.Context, io.Writer, D) error, status int, data D) {
 	var buf bytes.Buffer
 	if err := page(r.Context(), &buf, data); err != nil {
+		if fault.ClientGone(r.Context()) { // a templ page stops when its context ends
+			a.logRequest(slog.LevelDebug, r, "auth: page not rendered: the client went away", err, "")
+			w.WriteHeader(fault.StatusClientGone)
+			return
+		}
 		a.logRequest(slog.LevelError, r, "auth: template failed", err, "")
 		http.Error(w, "Internal server error.", http.StatusInternalServerError)
 		return

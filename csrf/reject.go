@@ -76,7 +76,11 @@ func (p *Protector) rejectionState(w http.ResponseWriter, r *http.Request) *stat
 
 // logReportOnly logs the reason that would have rejected r.
 func (p *Protector) logReportOnly(r *http.Request, err error) {
-	p.logger.LogAttrs(r.Context(), slog.LevelWarn, "csrf: request would be rejected (report-only)",
+	level := slog.LevelWarn
+	if err == ErrClientGone {
+		level = slog.LevelDebug
+	}
+	p.logger.LogAttrs(r.Context(), level, "csrf: request would be rejected (report-only)",
 		slog.String("reason", err.Error()),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path))

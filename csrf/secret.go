@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/bulwark-go/bulwark/internal/fault"
 )
@@ -29,10 +30,11 @@ func (p *Protector) loadSecret(st *state) {
 		p.loadCookieSecret(st)
 		return
 	}
+	start := time.Now()
 	sec, err := p.secrets.LoadSecret(st.req)
 	switch {
 	case err != nil:
-		st.secretErr, st.storeFailed = p.storeFault(st.req, err), true
+		st.secretErr, st.storeFailed = p.storeFault(st.req, err, start), true
 	case len(sec) == secretLen:
 		copy(st.secret[:], sec)
 		st.haveSecret = true
@@ -71,20 +73,22 @@ func (st *state) saveSecret(w http.ResponseWriter) bool {
 		st.issueCookie = true
 		return true
 	}
+	start := time.Now()
 	if err := st.p.secrets.SaveSecret(w, st.req, append([]byte(nil), st.secret[:]...)); err != nil {
-		st.p.storeFault(st.req, err)
+		st.p.storeFault(st.req, err, start)
 		return false
 	}
 	return true
 }
 
-// storeFault logs a failure of Config.Secrets, once, and returns the
-// reason the token layer refuses r for. A failure because r's client went
-// away is no store fault: it is logged at Debug, and the reason is
-// ErrClientGone. One that the store behind Config.Secrets logged itself
-// (the session Manager does) is not logged again.
-func (p *Protector) storeFault(r *http.Request, err error) error {
-	gone := fault.ClientGone(r.Context())
+// storeFault logs a failure of Config.Secrets in a call started at start,
+// once, and returns the reason the token layer refuses r for. A quick
+// failure because r's client went away (fault.Abandoned) is no store
+// fault: it is logged at Debug, and the reason is ErrClientGone. One that
+// the store behind Config.Secrets logged itself (the session Manager
+// does) is not logged again.
+func (p *Protector) storeFault(r *http.Request, err error, start time.Time) error {
+	gone := fault.Abandoned(r.Context(), start)
 	switch {
 	case fault.WasLogged(err):
 	case gone:

@@ -149,15 +149,18 @@
 //     load is never overwritten by an empty one.
 //
 // A client that goes away (closes the tab or the connection) cancels the
-// request's context, and a load made with it fails. That is not a store
-// fault: it is logged at Debug only, Err reports ErrClientGone (which does
-// not wrap ErrUnavailable), nothing is committed, and the response is a
-// bare status 499 (nginx's "Client Closed Request", which no client reads
-// but access logs record) instead of ErrorHandler's. Commits and deletes
-// are not cancelled by the client going away: they finish, bounded by
-// StoreTimeout, so a change is never lost half-way, and their errors stay
-// faults. The fault a Manager logged is marked, so that csrf and auth
-// above it do not log the same fault again.
+// request's context, and a load made with it fails. Unless the load had
+// run for a second (then the store is slow, and it is a fault), that is
+// not a store fault: it is logged at Debug only, Err reports
+// ErrClientGone (which does not wrap ErrUnavailable), nothing is
+// committed, and the response is a bare status 499 (nginx's "Client
+// Closed Request", rarely read, but recorded by access logs) instead of
+// ErrorHandler's. Such a request does nothing: a logout whose client left
+// before its session loaded has not happened. Once loaded, a session's
+// writes (commits, Destroy's delete) are not cancelled by the client
+// going away: they finish, bounded by StoreTimeout, so a change is never
+// lost half-way, and their errors stay faults. The fault a Manager logged
+// is marked, so that csrf and auth above it do not log it again.
 //
 // A fault noticed after the response started cannot change it any more;
 // handlers that write before touching the session should check Err.

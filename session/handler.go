@@ -20,8 +20,8 @@ import (
 // WriteHeader, Write, ReadFrom, Flush or Hijack on the response (so the
 // cookie goes out with the headers), or when next returns without writing.
 // A store failure before the headers went out replaces the response with
-// Config.ErrorHandler's (with status 499 when the failure was only the
-// client going away, see ErrClientGone). Wrapping a handler twice with one Manager is
+// Config.ErrorHandler's, or with a bare status 499 when the failure was
+// only the client going away (ErrClientGone; ErrorHandler is not called). Wrapping a handler twice with one Manager is
 // harmless: the inner layer passes requests through.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return forward.To(next, func(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +76,7 @@ func (w *responseWriter) start() bool {
 		delete(h, k) // nothing the handler prepared may leak into the error page
 	}
 	if errors.Is(err, ErrClientGone) {
-		w.rw.WriteHeader(fault.StatusClientGone) // nobody reads it; access logs do
+		w.rw.WriteHeader(fault.StatusClientGone) // rarely read; access logs record it
 		return false
 	}
 	w.st.m.cfg.ErrorHandler.ServeHTTP(w.rw, w.st.r)

@@ -26,9 +26,11 @@ var (
 
 	// ErrClientGone is what Err reports when the session could not be
 	// loaded because the request's client went away (its context was
-	// canceled). It is not a store fault: it does not wrap ErrUnavailable,
-	// is logged at Debug only, and the request is answered with status 499
-	// instead of Config.ErrorHandler's page. Nothing is committed for it.
+	// canceled) within a second of the load starting; a load that had run
+	// longer points at the store and is a fault. It is not a store fault:
+	// it does not wrap ErrUnavailable, is logged at Debug only, and the
+	// request is answered with a bare status 499, without calling
+	// Config.ErrorHandler. Nothing is committed for it.
 	ErrClientGone = errors.New("session: the client went away")
 
 	// ErrTooManyConflicts is wrapped into the fault reported when a commit
@@ -217,9 +219,10 @@ func (st *reqState) load() error {
 	}
 	key := HashID(st.cookieID)
 	ctx, cancel := st.m.storeCtx(st.r.Context())
+	start := time.Now()
 	rec, found, err := st.m.store.Find(ctx, key)
 	cancel()
-	if err != nil && fault.ClientGone(st.r.Context()) {
+	if err != nil && fault.Abandoned(st.r.Context(), start) {
 		return st.abandon(err)
 	}
 	if err != nil {
@@ -281,7 +284,7 @@ func (m *Manager) refreshAfter() time.Duration {
 // session was loaded), nil when there was none, or ErrNoHandler when ctx does
 // not come from a request that passed through Handler. Handlers that must
 // not continue without their session check it after a lookup returned
-// ok=false.
+// ok=false, and stop on any non-nil error, not only on ErrUnavailable.
 func (m *Manager) Err(ctx context.Context) error {
 	st := m.state(ctx)
 	if st == nil {

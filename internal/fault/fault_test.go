@@ -37,3 +37,17 @@ func TestLogged(t *testing.T) {
 		t.Fatal("unmarked errors count as logged")
 	}
 }
+
+func TestAbandoned(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if !Abandoned(ctx, time.Now()) {
+		t.Fatal("a quick call whose client left is not abandoned")
+	}
+	if Abandoned(ctx, time.Now().Add(-SlowCall)) {
+		t.Fatal("a call that ran for SlowCall before its client left counts as abandoned: it points at the store")
+	}
+	if Abandoned(context.Background(), time.Now()) {
+		t.Fatal("a call whose client stayed counts as abandoned")
+	}
+}
