@@ -57,7 +57,7 @@ var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
 // Open opens (creating if needed) the SQLite database at path with a busy
 // timeout, WAL journaling and immediate write transactions. Its pool holds
-// at most max(4, GOMAXPROCS) connections, all kept open, for the reason
+// at most 2×GOMAXPROCS+8 connections, all kept open, for the reason
 // sqlitestore.Open gives: unbounded, an overloaded app runs out of file
 // descriptors.
 func Open(path string) (*sql.DB, error) {
@@ -69,7 +69,7 @@ func Open(path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqliteusers: opening %q: %w", path, err)
 	}
-	n := max(4, runtime.GOMAXPROCS(0))
+	n := 2*runtime.GOMAXPROCS(0) + 8
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	if err := db.Ping(); err != nil {

@@ -91,8 +91,8 @@ type Store struct {
 // settings a Store needs and that suit sharing the file: WAL journal, a
 // 10-second busy timeout, synchronous=NORMAL and foreign keys on.
 //
-// Its pool holds at most max(4, GOMAXPROCS) connections, all kept open between
-// requests. Unbounded, an overloaded app (or a flood of clients that give
+// Its pool holds at most 2×GOMAXPROCS+8 connections, all kept open
+// between requests. Unbounded, an overloaded app (or a flood of clients that give
 // up mid-request) opens a connection, and two file descriptors, per
 // waiting request, and SQLite defers closing them while any other
 // connection holds a lock: the process runs out of descriptors and every
@@ -112,10 +112,11 @@ func Open(path string) (*sql.DB, error) {
 	return db, nil
 }
 
-// maxConns is the size of the connection pool Open sets: the number of
-// CPUs Go may use, at least 4. SQLite runs in the calling goroutine, so
-// more connections than CPUs only queue inside SQLite.
-func maxConns() int { return max(4, runtime.GOMAXPROCS(0)) }
+// maxConns is the size of the connection pool Open sets: two per CPU Go
+// may use, plus 8 for writers that wait on SQLite's busy timeout while
+// holding a connection (a shared file's other tables, another process),
+// so that they cannot take every connection from the session reads.
+func maxConns() int { return 2*runtime.GOMAXPROCS(0) + 8 }
 
 // New opens the store, creating or migrating its schema. ctx bounds only
 // the setup; the cleanup goroutine runs until Close.

@@ -57,6 +57,8 @@ func TestClientsThatLeaveAreNotFaults(t *testing.T) {
 		{"GET", "/", ""},
 		{"GET", "/notes", ""},
 		{"POST", "/notes", url.Values{"body": {"hello"}, "csrf_token": {token}}.Encode()},
+		{"GET", "/api/notes", ""},
+		{"POST", "/api/notes", url.Values{"body": {"hello"}, "csrf_token": {token}}.Encode()},
 		{"POST", "/logout", url.Values{"csrf_token": {token}}.Encode()},
 	} {
 		r := httptest.NewRequestWithContext(gone, req.method, victimOrigin+req.path, strings.NewReader(req.body))

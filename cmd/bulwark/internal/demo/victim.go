@@ -274,7 +274,7 @@ func (d *Demo) home(w http.ResponseWriter, r *http.Request) {
 // included, and no CSRF check. It exists only in unsafe mode.
 func (d *Demo) unsafeLogout(w http.ResponseWriter, r *http.Request) {
 	if err := d.sessions.Destroy(r.Context()); err != nil {
-		d.unavailable(w, r, "demo: logout", "logout failed", err)
+		d.unavailable(w, r, false, "demo: logout", "logout failed", err)
 		return
 	}
 	setEffect(r, "logged out")
@@ -282,11 +282,11 @@ func (d *Demo) unsafeLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// unavailable answers r, which err stopped, with a 503 and msg, logging
-// event at ERROR unless the session Manager already did. A client that
-// went away is no fault: a Debug line and an unread 499, as the library
-// does (see session.ErrClientGone).
-func (d *Demo) unavailable(w http.ResponseWriter, r *http.Request, event, msg string, err error, attrs ...any) {
+// unavailable answers r, which err stopped, with a 503 and msg (as JSON
+// with asJSON), logging event at ERROR unless the session Manager already
+// did. A client that went away is no fault: a Debug line and a 499, as
+// the library does (see session.ErrClientGone).
+func (d *Demo) unavailable(w http.ResponseWriter, r *http.Request, asJSON bool, event, msg string, err error, attrs ...any) {
 	attrs = append(attrs, "err", err)
 	switch {
 	case fault.ClientGone(r.Context()):
@@ -295,6 +295,10 @@ func (d *Demo) unavailable(w http.ResponseWriter, r *http.Request, event, msg st
 		return
 	case !fault.WasLogged(err):
 		d.log.Error(event, attrs...)
+	}
+	if asJSON {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": msg})
+		return
 	}
 	http.Error(w, msg, http.StatusServiceUnavailable)
 }
@@ -314,7 +318,7 @@ func (d *Demo) renderNotes(w http.ResponseWriter, r *http.Request, status int, b
 	u, _ := auth.CurrentUser(r)
 	np, err := d.notes.page(r.Context(), u.ID, before, NotesPerPage)
 	if err != nil {
-		d.unavailable(w, r, "demo: list notes", "the notes are unavailable", err, "user_id", u.ID)
+		d.unavailable(w, r, false, "demo: list notes", "the notes are unavailable", err, "user_id", u.ID)
 		return
 	}
 	p.Notes, p.Older, p.Paged = np.Notes, np.Older, before != 0
@@ -335,7 +339,7 @@ func (d *Demo) addNote(w http.ResponseWriter, r *http.Request) {
 	u, _ := auth.CurrentUser(r)
 	n, err := d.notes.add(r.Context(), u.ID, body)
 	if err != nil {
-		d.unavailable(w, r, "demo: save note", "the note could not be saved", err, "user_id", u.ID)
+		d.unavailable(w, r, false, "demo: save note", "the note could not be saved", err, "user_id", u.ID)
 		return
 	}
 	setEffect(r, "note created")
@@ -378,8 +382,7 @@ func (d *Demo) apiListNotes(w http.ResponseWriter, r *http.Request) {
 	u, _ := auth.CurrentUser(r)
 	np, err := d.notes.page(r.Context(), u.ID, before, limit)
 	if err != nil {
-		d.log.Error("demo: list notes", "user_id", u.ID, "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the notes are unavailable"})
+		d.unavailable(w, r, true, "demo: list notes", "the notes are unavailable", err, "user_id", u.ID)
 		return
 	}
 	res := NotesResponse{Notes: np.Notes}
@@ -426,8 +429,7 @@ func (d *Demo) apiAddNote(w http.ResponseWriter, r *http.Request) {
 	u, _ := auth.CurrentUser(r)
 	n, err := d.notes.add(r.Context(), u.ID, body)
 	if err != nil {
-		d.log.Error("demo: save note", "user_id", u.ID, "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the note could not be saved"})
+		d.unavailable(w, r, true, "demo: save note", "the note could not be saved", err, "user_id", u.ID)
 		return
 	}
 	setEffect(r, "note created")
