@@ -88,8 +88,9 @@
 // Redis Cluster, WAIT goes to the master of each key, so with
 // WaitReplicas a slot that moves answers 503 until go-redis reloads the
 // slot map, instead of being followed. Measured with one sentinel, a
-// master and one replica on loopback: a forced failover under 16
-// concurrent writers lost about one acknowledged write in ten without
+// master and one replica on loopback, a forced failover under 16
+// concurrent writers lost 1% to 11% of the writes acknowledged during
+// the test (56 to 1471 of 7000 to 16000, five runs) without
 // WaitReplicas, and none with WaitReplicas: 1.
 //
 // # Usage
