@@ -51,7 +51,48 @@
 // version writing to a converted index fails, so replace every old
 // instance before the new ones serve traffic, rather than rolling one by
 // one.
-
+//
+// # Redis Sentinel
+//
+// For a master with replicas under Redis Sentinel, pass the client of
+// redis.NewFailoverClient (a *redis.Client that asks the sentinels for the
+// master and follows a failover without a restart):
+//
+//	rdb := redis.NewFailoverClient(&redis.FailoverOptions{
+//		MasterName:            "bulwark",
+//		SentinelAddrs:         []string{"10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"},
+//		ContextTimeoutEnabled: true,
+//	})
+//	st, err := redisstore.New(redisstore.Config{Client: rdb, WaitReplicas: 1})
+//
+// Redis replicates asynchronously: a write the master acknowledged, and
+// the app with it, may not have reached the replica that a failover
+// promotes, and is then lost. A lost commit is a lost change; a lost
+// delete brings a logged-out session back. Config.WaitReplicas closes
+// that gap as far as Redis allows: each commit, user-index entry and
+// delete is followed by WAIT on the same connection, in one pipeline,
+// and succeeds only once that many replicas hold it; otherwise it fails
+// with ErrNotReplicated (the Manager answers 503) and may or may not
+// survive. The cost is the replica's acknowledgement on every write,
+// about one more round trip between master and replica, and 503s while
+// too few replicas are connected (in a failover, until the old master
+// rejoins as a replica; or while a replica is down).
+//
+// WAIT does not make Redis strongly consistent. A write survives a
+// failover when a replica that acknowledged it is the one promoted. With
+// one replica Sentinel can only promote that one, so no acknowledged
+// write is lost; with more, set WaitReplicas to their number or accept
+// that Sentinel may promote one that had not acknowledged. WAIT persists
+// nothing: a master and replicas restarted together without persistence
+// lose everything. Reads go to the master and are not affected. On a
+// Redis Cluster, WAIT goes to the master of each key, so with
+// WaitReplicas a slot that moves answers 503 until go-redis reloads the
+// slot map, instead of being followed. Measured with one sentinel, a
+// master and one replica on loopback, a forced failover under 16
+// concurrent writers lost 1% to 11% of the writes acknowledged during
+// the test (56 to 1471 of 7000 to 16000, five runs) without
+// WaitReplicas, and none with WaitReplicas: 1.
+//
 // # Usage
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})

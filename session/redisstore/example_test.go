@@ -35,3 +35,33 @@ func Example() {
 	n, err := st.DeleteUserSessions(ctx, "alice", "")
 	fmt.Println(n, err)
 }
+
+// With Redis Sentinel, a failover client follows the master, and
+// WaitReplicas: 1 makes each write wait until the replica holds it, so a
+// failover does not lose a write the app acknowledged. This example needs
+// the sentinels, so it is compiled but not run.
+func Example_sentinel() {
+	rdb := redis.NewFailoverClient(&redis.FailoverOptions{
+		MasterName:    "bulwark",
+		SentinelAddrs: []string{"10.0.0.1:26379", "10.0.0.2:26379", "10.0.0.3:26379"},
+		ReadTimeout:   2 * time.Second, // above WaitTimeout
+		// Required: lets each request's deadline reach the socket.
+		ContextTimeoutEnabled: true,
+	})
+	defer rdb.Close()
+	st, err := redisstore.New(redisstore.Config{
+		Client:       rdb,
+		Prefix:       "myapp:session:",
+		WaitReplicas: 1,
+		WaitTimeout:  500 * time.Millisecond,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mgr, err := session.New(session.Config{Store: st})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// A write too few replicas acknowledged makes mgr answer 503.
+	_ = mgr
+}

@@ -100,8 +100,7 @@ return 1
 func (s *Store) index(ctx context.Context, userID, key string, expiry time.Time) (string, error) {
 	var b [6]byte
 	rand.Read(b[:])
-	return indexScript.Run(ctx, s.client, []string{s.userPfx + userID},
-		key, hex.EncodeToString(b[:]), expiry.UnixMilli()).Text()
+	return s.run(ctx, indexScript, s.userPfx+userID, key, hex.EncodeToString(b[:]), expiry.UnixMilli()).Text()
 }
 
 // unindex removes the entries of stamps (session key to stamp) from
@@ -211,7 +210,10 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, keep string) (in
 		return 0, wrap(ctx, "delete user sessions", err)
 	}
 	delete(entries, keep)
-	keys, dels := s.deleteAll(ctx, entries, userID)
+	keys, dels, err := s.deleteAll(ctx, entries, userID)
+	if err != nil {
+		return 0, wrap(ctx, "delete user sessions", err)
+	}
 	now := time.Now()
 	n, unlist, prune := 0, map[string]string{}, map[string]string{}
 	for i, k := range keys {
@@ -237,19 +239,40 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, keep string) (in
 	return n, nil
 }
 
-// deleteAll deletes every session listed in entries that is userID's.
-// The script goes as EVAL: a pipeline cannot fall back from EVALSHA.
-func (s *Store) deleteAll(ctx context.Context, entries map[string]string, userID string) ([]string, []*redis.Cmd) {
+// deleteAll deletes every session listed in entries that is userID's,
+// in one pipeline per connection: one in all, or with WaitReplicas on a
+// cluster, one per master, each ending in WAIT. The script goes as EVAL:
+// a pipeline cannot fall back from EVALSHA.
+func (s *Store) deleteAll(ctx context.Context, entries map[string]string, userID string) ([]string, []*redis.Cmd, error) {
+	groups := map[redis.UniversalClient][]string{}
+	for k := range entries {
+		c := s.client
+		if s.waitReplicas > 0 {
+			var err error
+			if c, err = s.conn(ctx, s.sessPfx+k); err != nil {
+				return nil, nil, err
+			}
+		}
+		groups[c] = append(groups[c], k)
+	}
 	keys := make([]string, 0, len(entries))
 	dels := make([]*redis.Cmd, 0, len(entries))
-	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for k := range entries {
-			keys = append(keys, k)
-			dels = append(dels, deleteScript.Eval(ctx, p, []string{s.sessPfx + k}, userID))
+	for c, ks := range groups {
+		var wait *redis.Cmd
+		// Each command's own error is read by the caller.
+		_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range ks {
+				keys = append(keys, k)
+				dels = append(dels, deleteScript.Eval(ctx, p, []string{s.sessPfx + k}, userID))
+			}
+			wait = s.wait(ctx, p)
+			return nil
+		})
+		if err := s.waited(wait); err != nil {
+			return nil, nil, err
 		}
-		return nil
-	})
-	return keys, dels
+	}
+	return keys, dels, nil
 }
 
 // deleted is what deleteScript reports of the session it deleted.

@@ -32,8 +32,27 @@ type Config struct {
 
 	// Prefix starts every key the store writes, default DefaultPrefix.
 	// Sessions live at Prefix+"s:"+key (a hash) and each user's index at
-	// Prefix+"u:"+userID (a set). Give each app, or each test, its own.
+	// Prefix+"u:"+userID (a hash from session key to stamp; see the
+	// package doc). Give each app, or each test, its own.
 	Prefix string
+
+	// WaitReplicas, when above zero, makes every write a failover must
+	// not lose wait until that many replicas have acknowledged it (Redis
+	// WAIT, on the connection that wrote, in one pipeline with the
+	// write): a commit and its user-index entry, a Delete, the deletes of
+	// DeleteUserSessions. A lost delete would bring a logged-out session
+	// back, so deletes wait too. A write that too few replicas
+	// acknowledged returns an error wrapping ErrNotReplicated (the
+	// Manager answers 503); it may or may not survive a failover. Zero,
+	// the default, waits for nothing: a failover can lose writes the app
+	// already acknowledged. Not supported on a *redis.Ring.
+	WaitReplicas int
+
+	// WaitTimeout bounds each WAIT, default DefaultWaitTimeout (1 s), and
+	// never runs past the context's deadline. It must be below the
+	// client's ReadTimeout, which bounds the pipeline's reply; New checks
+	// this.
+	WaitTimeout time.Duration
 
 	// Logger receives one line per corrupt session. Nil means
 	// slog.Default().
@@ -50,6 +69,9 @@ type Store struct {
 	userPfx  string // Prefix + "u:"
 	log      *slog.Logger
 	findKeys []string
+
+	waitReplicas int           // Config.WaitReplicas
+	waitTimeout  time.Duration // Config.WaitTimeout, defaulted
 }
 
 // New returns a Store using cfg.Client. It does not contact Redis; the
@@ -67,12 +89,43 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.WaitTimeout == 0 {
+		cfg.WaitTimeout = DefaultWaitTimeout
+	}
+	if err := checkWait(cfg); err != nil {
+		return nil, err
+	}
 	return &Store{
-		client:  cfg.Client,
-		sessPfx: cfg.Prefix + "s:",
-		userPfx: cfg.Prefix + "u:",
-		log:     cfg.Logger,
+		client:       cfg.Client,
+		sessPfx:      cfg.Prefix + "s:",
+		userPfx:      cfg.Prefix + "u:",
+		log:          cfg.Logger,
+		waitReplicas: cfg.WaitReplicas,
+		waitTimeout:  cfg.WaitTimeout,
 	}, nil
+}
+
+// checkWait validates WaitReplicas and WaitTimeout against the client.
+func checkWait(cfg Config) error {
+	if cfg.WaitReplicas < 0 || cfg.WaitTimeout < 0 {
+		return fmt.Errorf("redisstore: WaitReplicas %d and WaitTimeout %v must not be negative", cfg.WaitReplicas, cfg.WaitTimeout)
+	}
+	if cfg.WaitReplicas == 0 {
+		return nil
+	}
+	var read time.Duration
+	switch c := cfg.Client.(type) {
+	case *redis.Client:
+		read = c.Options().ReadTimeout
+	case *redis.ClusterClient:
+		read = c.Options().ReadTimeout
+	case *redis.Ring:
+		return errors.New("redisstore: WaitReplicas is not supported on a *redis.Ring; use a *redis.Client (or a failover client) or a *redis.ClusterClient")
+	}
+	if read > 0 && cfg.WaitTimeout >= read {
+		return fmt.Errorf("redisstore: WaitTimeout %v must be below the client's ReadTimeout %v, or the reply to WAIT times out first", cfg.WaitTimeout, read)
+	}
+	return nil
 }
 
 // contextTimeouts reports whether the client applies context deadlines to
@@ -189,7 +242,7 @@ func (s *Store) Commit(ctx context.Context, key string, rec session.Record) (uin
 	}
 	// Numbers go to go-redis unformatted: it writes them in decimal
 	// without allocating.
-	n, err := commitScript.Run(ctx, s.client, []string{s.sessPfx + key},
+	n, err := s.run(ctx, commitScript, s.sessPfx+key,
 		rec.Version,
 		session.EncodeValues(rec.Values),
 		rec.UserID,
@@ -212,7 +265,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	gone, err := parseDeleted(deleteScript.Run(ctx, s.client, []string{s.sessPfx + key}, ""))
+	gone, err := parseDeleted(s.run(ctx, deleteScript, s.sessPfx+key, ""))
 	if err == nil && gone != nil {
 		err = s.unindex(ctx, gone.user, map[string]string{key: gone.stamp}, false)
 	}

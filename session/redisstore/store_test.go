@@ -54,7 +54,12 @@ func newClient(t *testing.T, addr string) *redis.Client {
 
 func newStore(t *testing.T, rdb redis.UniversalClient, prefix string) *redisstore.Store {
 	t.Helper()
-	st, err := redisstore.New(redisstore.Config{Client: rdb, Prefix: prefix})
+	return newStoreWith(t, redisstore.Config{Client: rdb, Prefix: prefix})
+}
+
+func newStoreWith(t *testing.T, cfg redisstore.Config) *redisstore.Store {
+	t.Helper()
+	st, err := redisstore.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,17 +73,25 @@ func TestConformance(t *testing.T) {
 
 // conformance runs the store contract with clients from connect.
 func conformance(t *testing.T, connect func(t *testing.T) redis.UniversalClient) {
+	conformanceWait(t, connect, 0)
+}
+
+// conformanceWait is conformance with Config.WaitReplicas set to wait.
+func conformanceWait(t *testing.T, connect func(t *testing.T) redis.UniversalClient, wait int) {
+	store := func(t *testing.T, rdb redis.UniversalClient, prefix string) session.Store {
+		return newStoreWith(t, redisstore.Config{Client: rdb, Prefix: prefix, WaitReplicas: wait})
+	}
 	storetest.Suite{
 		New: func(t *testing.T) session.Store {
 			rdb := connect(t)
-			return newStore(t, rdb, uniquePrefix(t, rdb))
+			return store(t, rdb, uniquePrefix(t, rdb))
 		},
 		// Two clients with their own connection pools, as two app
 		// instances would have.
 		Shared: func(t *testing.T) (session.Store, session.Store) {
 			a, b := connect(t), connect(t)
 			prefix := uniquePrefix(t, a)
-			return newStore(t, a, prefix), newStore(t, b, prefix)
+			return store(t, a, prefix), store(t, b, prefix)
 		},
 	}.Run(t)
 }
@@ -86,6 +99,10 @@ func conformance(t *testing.T, connect func(t *testing.T) redis.UniversalClient)
 func TestConfigErrors(t *testing.T) {
 	plain := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer plain.Close()
+	timed := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
+	defer timed.Close()
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: true})
+	defer ring.Close()
 	for _, tc := range []struct {
 		name string
 		cfg  redisstore.Config
@@ -93,6 +110,9 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"no client", redisstore.Config{}, "Client is nil"},
 		{"client ignores deadlines", redisstore.Config{Client: plain}, "ContextTimeoutEnabled"},
+		{"negative WaitReplicas", redisstore.Config{Client: timed, WaitReplicas: -1}, "must not be negative"},
+		{"WaitTimeout not below ReadTimeout", redisstore.Config{Client: timed, WaitReplicas: 1, WaitTimeout: 5 * time.Second}, "below the client's ReadTimeout 5s"},
+		{"WaitReplicas on a Ring", redisstore.Config{Client: ring, WaitReplicas: 1}, "not supported on a *redis.Ring"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := redisstore.New(tc.cfg)

@@ -35,6 +35,25 @@ func RedisClusterAddrs(t testing.TB) []string {
 	return strings.Split(v, ",")
 }
 
+// RedisSentinel returns the addresses of Redis Sentinels from
+// BULWARK_REDIS_SENTINEL (comma-separated) and the name of the master
+// they monitor from BULWARK_REDIS_SENTINEL_MASTER (default "bulwark"),
+// with the same skip and failure rules as RedisAddr (default
+// 127.0.0.1:26379 under CI, the sentinel scripts/redis-sentinel starts).
+// Only the first address is dialled here.
+func RedisSentinel(t testing.TB) (addrs []string, master string) {
+	t.Helper()
+	v := service(t, "BULWARK_REDIS_SENTINEL", "127.0.0.1:26379", func(v string) string {
+		first, _, _ := strings.Cut(v, ",")
+		return first
+	})
+	master = os.Getenv("BULWARK_REDIS_SENTINEL_MASTER")
+	if master == "" {
+		master = "bulwark"
+	}
+	return strings.Split(v, ","), master
+}
+
 // PostgresDSN returns the PostgreSQL connection URL from BULWARK_PG_DSN,
 // with the same skip and failure rules as RedisAddr (default
 // postgres://postgres@127.0.0.1:5432/test?sslmode=disable under CI).

@@ -1,0 +1,108 @@
+package redisstore_test
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bulwark-go/bulwark/session"
+	"github.com/bulwark-go/bulwark/session/redisstore"
+	"github.com/bulwark-go/bulwark/session/storetest"
+)
+
+// TestWaitTooFewReplicas: on a Redis without replicas, every write that
+// must wait fails with ErrNotReplicated, an error that says the outcome
+// is unknown, and the Manager answers 503.
+func TestWaitTooFewReplicas(t *testing.T) {
+	rdb := newClient(t, storetest.RedisAddr(t))
+	if n, err := rdb.Info(t.Context(), "replication").Result(); err != nil || !strings.Contains(n, "connected_slaves:0") {
+		t.Skipf("BULWARK_REDIS_ADDR has replicas (or no INFO: %v); this test needs none", err)
+	}
+	prefix := uniquePrefix(t, rdb)
+	plain := newStore(t, rdb, prefix)
+	st := newStoreWith(t, redisstore.Config{Client: rdb, Prefix: prefix, WaitReplicas: 1, WaitTimeout: 20 * time.Millisecond})
+	ctx := t.Context()
+	rec := session.Record{UserID: "alice", Expiry: time.Now().Add(time.Hour)}
+	notReplicated := func(op string, err error) {
+		t.Helper()
+		if !errors.Is(err, redisstore.ErrNotReplicated) || !strings.Contains(err.Error(), "may or may not survive") {
+			t.Errorf("%s: %v, want ErrNotReplicated", op, err)
+		}
+	}
+
+	_, err := st.Commit(ctx, storetest.NewKey(t), rec)
+	notReplicated("Commit", err)
+	_, err = st.Commit(ctx, storetest.NewKey(t), session.Record{Expiry: rec.Expiry})
+	notReplicated("Commit of an anonymous session", err)
+	key := storetest.NewKey(t)
+	storetest.MustCommit(t, plain, key, rec)
+	notReplicated("Delete", st.Delete(ctx, key))
+	storetest.MustCommit(t, plain, storetest.NewKey(t), rec)
+	_, err = st.DeleteUserSessions(ctx, "alice", "")
+	notReplicated("DeleteUserSessions", err)
+
+	m, err := session.New(session.Config{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.PutString(r.Context(), "k", "v")
+	}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "http://localhost/", nil))
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("Manager over an unreplicated commit: status %d, want 503", w.Code)
+	}
+}
+
+// TestClusterWaitOnKeysMaster: on Redis Cluster, WAIT goes to the master
+// that holds the key written (a WAIT elsewhere would wait for nothing).
+// The cluster has no replicas, so the commit fails; which node counted
+// the WAIT shows where it went.
+func TestClusterWaitOnKeysMaster(t *testing.T) {
+	rdb := newClusterClient(t, storetest.RedisClusterAddrs(t))
+	prefix := uniquePrefix(t, rdb)
+	st := newStoreWith(t, redisstore.Config{Client: rdb, Prefix: prefix, WaitReplicas: 1, WaitTimeout: 20 * time.Millisecond})
+	ctx := t.Context()
+	for range 4 { // keys on different slots, likely different masters
+		key := storetest.NewKey(t)
+		node, err := rdb.MasterForKey(ctx, prefix+"s:"+key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := waitCalls(t, node)
+		if _, err := st.Commit(ctx, key, session.Record{Expiry: time.Now().Add(time.Hour)}); !errors.Is(err, redisstore.ErrNotReplicated) {
+			t.Fatalf("Commit on a cluster without replicas: %v, want ErrNotReplicated", err)
+		}
+		if after := waitCalls(t, node); after <= before {
+			t.Errorf("%s holds the key but counted no WAIT (%d, then %d)", node.Options().Addr, before, after)
+		}
+	}
+}
+
+// waitCalls is how many WAIT commands node has run, from INFO commandstats.
+func waitCalls(t *testing.T, node *redis.Client) int {
+	t.Helper()
+	info, err := node.Info(t.Context(), "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(info, "\n") {
+		if rest, ok := strings.CutPrefix(line, "cmdstat_wait:calls="); ok {
+			n, _, _ := strings.Cut(rest, ",")
+			calls, err := strconv.Atoi(n)
+			if err != nil {
+				t.Fatalf("commandstats line %q: %v", line, err)
+			}
+			return calls
+		}
+	}
+	return 0
+}
