@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -50,6 +51,8 @@ type Store struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	onBatch func() // tests: runs between Reap's batches, unlocked
 }
 
 type entry struct {
@@ -109,21 +112,46 @@ func (s *Store) reapLoop(interval time.Duration, onReap func(int)) {
 	}
 }
 
+// reapBatch is how many sessions Reap looks at per hold of the lock.
+const reapBatch = 1000
+
 // Reap deletes every expired session now and returns how many it removed.
 // The background goroutine calls it periodically; tests may call it
-// directly.
+// directly. It lets other calls in after every reapBatch sessions, so a
+// million expired sessions do not hold requests up for the whole pass.
 func (s *Store) Reap() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	n := 0
+	n, seen := 0, 0
+	// The map is read and written only under s.mu; releasing it between
+	// iteration steps is a change of the map during iteration, which the
+	// language allows: a removed entry is not produced, an added one may be.
 	for key, e := range s.sessions {
 		if !now.Before(e.expiry) {
 			s.removeLocked(key, e)
 			n++
 		}
+		if seen++; seen%reapBatch == 0 {
+			s.mu.Unlock()
+			s.betweenBatches()
+			s.mu.Lock()
+			if s.closed {
+				return n
+			}
+		}
 	}
 	return n
+}
+
+// betweenBatches runs between Reap's batches, with the lock released:
+// other goroutines get their turn (tests hook in here).
+func (s *Store) betweenBatches() {
+	if s.onBatch != nil {
+		s.onBatch()
+		return
+	}
+	runtime.Gosched()
 }
 
 // Close stops the reaper goroutine, waits for it to exit, and drops every

@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -259,5 +260,44 @@ func TestConcurrentCommits(t *testing.T) {
 	close(wins)
 	if n := len(wins); n != 1 {
 		t.Errorf("%d commits on version 1 won, want exactly 1", n)
+	}
+}
+
+// Reap lets other calls in between batches: a Find made between two
+// batches completes while the pass over many expired sessions goes on.
+func TestReapLetsCallsInBetweenBatches(t *testing.T) {
+	c := &clock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s, err := newStore(Config{Now: c.Now, ReapInterval: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	const n = 3*reapBatch + 10
+	for i := range n {
+		if _, err := s.Commit(ctx, fmt.Sprintf("k%d", i), rec(c, 0, "u")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := rec(c, 0, "")
+	live.Expiry = c.Now().Add(48 * time.Hour)
+	if _, err := s.Commit(ctx, "live", live); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(2 * time.Hour)
+	batches := 0
+	s.onBatch = func() {
+		batches++
+		if _, ok, err := s.Find(ctx, "live"); !ok || err != nil {
+			t.Errorf("Find between batches: ok=%v err=%v", ok, err)
+		}
+	}
+	if got := s.Reap(); got != n {
+		t.Fatalf("reaped %d, want %d", got, n)
+	}
+	if batches != n/reapBatch {
+		t.Fatalf("%d pauses in a pass over %d sessions, want %d", batches, n+1, n/reapBatch)
+	}
+	if s.Len() != 1 {
+		t.Fatalf("%d records left, want the live one", s.Len())
 	}
 }
