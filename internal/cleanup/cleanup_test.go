@@ -56,3 +56,37 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+func TestBatchesRunUntilOneIsShort(t *testing.T) {
+	sizes := []int64{BatchSize, BatchSize, 7, BatchSize}
+	calls := 0
+	n, err := Batches(context.Background(), func(context.Context) (int64, error) {
+		calls++
+		return sizes[calls-1], nil
+	})
+	if err != nil || n != 2*BatchSize+7 || calls != 3 {
+		t.Fatalf("n=%d err=%v after %d calls; want %d in 3 calls", n, err, calls, 2*BatchSize+7)
+	}
+	boom := errors.New("boom")
+	calls = 0
+	n, err = Batches(context.Background(), func(context.Context) (int64, error) {
+		calls++
+		if calls == 2 {
+			return 0, boom
+		}
+		return BatchSize, nil
+	})
+	if !errors.Is(err, boom) || n != BatchSize || calls != 2 {
+		t.Fatalf("n=%d err=%v after %d calls; want the failure to stop it", n, err, calls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	calls = 0
+	_, err = Batches(ctx, func(context.Context) (int64, error) {
+		calls++
+		cancel()
+		return BatchSize, nil
+	})
+	if !errors.Is(err, context.Canceled) || calls != 1 {
+		t.Fatalf("err=%v after %d calls; want a cancelled context to stop it", err, calls)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
@@ -107,7 +108,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	s.qUserKeys = `SELECT token_hash FROM ` + t + ` WHERE user_id = $1 AND user_id <> '' AND expiry > $2`
 	s.qDeleteUser = `WITH d AS (DELETE FROM ` + t + ` WHERE user_id = $1 AND user_id <> '' AND token_hash <> $2 RETURNING expiry)
 		SELECT count(*) FILTER (WHERE expiry > $3) FROM d`
-	s.qReap = `DELETE FROM ` + t + ` WHERE expiry <= $1`
+	// A batch at a time; rows another instance's cleanup is deleting are skipped.
+	s.qReap = `DELETE FROM ` + t + ` WHERE token_hash IN (SELECT token_hash FROM ` + t +
+		` WHERE expiry <= $1 LIMIT ` + strconv.Itoa(cleanup.BatchSize) + ` FOR UPDATE SKIP LOCKED)`
 
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop, s.done = stop, make(chan struct{})
@@ -183,15 +186,21 @@ func (s *Store) Close() error {
 
 // DeleteExpired deletes every expired row now and returns how many it
 // removed. The cleanup goroutine calls it every Config.CleanupInterval.
+// It deletes in batches of cleanup.BatchSize rows, so that no statement
+// holds its locks, or the server's I/O, for long.
 func (s *Store) DeleteExpired(ctx context.Context) (int64, error) {
 	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
-	tag, err := s.pool.Exec(ctx, s.qReap, time.Now())
+	now := time.Now()
+	n, err := cleanup.Batches(ctx, func(ctx context.Context) (int64, error) {
+		tag, err := s.pool.Exec(ctx, s.qReap, now)
+		return tag.RowsAffected(), err
+	})
 	if err != nil {
-		return 0, wrap(ctx, "delete expired", err)
+		return n, wrap(ctx, "delete expired", err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }
 
 // check reports a closed store or a finished context before any I/O.

@@ -174,3 +174,15 @@ func TestConcurrentNew(t *testing.T) {
 }
 
 func pgstoreConfig(table string) pgstore.Config { return pgstore.Config{Table: table} }
+
+// Cleanup deletes in batches (internal/cleanup.BatchSize) and removes
+// every expired row in one call.
+func TestDeleteExpiredInBatches(t *testing.T) {
+	pool := newPool(t, storetest.PostgresDSN(t))
+	st, err := pgstore.New(context.Background(), pool, pgstore.Config{Table: uniqueTable(t, pool), CleanupInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	storetest.DeleteExpired(t, st, 2500)
+}

@@ -12,6 +12,7 @@ import (
 	"math"
 	"regexp"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -189,7 +190,7 @@ func (s *Store) setup(ctx context.Context) error {
 		{&s.del, `DELETE FROM ` + t + ` WHERE token_hash = ?`},
 		{&s.userKeys, `SELECT token_hash FROM ` + t + ` WHERE user_id = ? AND user_id <> '' AND expiry > ?`},
 		{&s.delUser, `DELETE FROM ` + t + ` WHERE user_id = ? AND user_id <> '' AND token_hash <> ? RETURNING expiry`},
-		{&s.reap, `DELETE FROM ` + t + ` WHERE expiry <= ?`},
+		{&s.reap, `DELETE FROM ` + t + ` WHERE token_hash IN (SELECT token_hash FROM ` + t + ` WHERE expiry <= ? LIMIT ` + strconv.Itoa(cleanup.BatchSize) + `)`},
 	} {
 		stmt, err := s.db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -310,16 +311,25 @@ func (s *Store) unlock() { <-s.writeMu }
 
 // DeleteExpired deletes every expired row now and returns how many it
 // removed. The cleanup goroutine calls it every Config.CleanupInterval.
+// It deletes in batches of cleanup.BatchSize rows, taking the write lock
+// for each batch only, so commits go on while it runs.
 func (s *Store) DeleteExpired(ctx context.Context) (int64, error) {
-	if err := s.lock(ctx); err != nil {
-		return 0, err
-	}
-	defer s.unlock()
-	res, err := s.reap.ExecContext(ctx, time.Now().UnixMilli())
+	now := time.Now().UnixMilli()
+	n, err := cleanup.Batches(ctx, func(ctx context.Context) (int64, error) {
+		if err := s.lock(ctx); err != nil {
+			return 0, err
+		}
+		defer s.unlock()
+		res, err := s.reap.ExecContext(ctx, now)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	})
 	if err != nil {
-		return 0, fmt.Errorf("sqlitestore: delete expired: %w", err)
+		return n, fmt.Errorf("sqlitestore: delete expired: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 // Find implements session.Store.

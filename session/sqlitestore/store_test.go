@@ -167,3 +167,10 @@ func TestDeleteExpiredAndClose(t *testing.T) {
 		t.Errorf("Find after Close: %v, want ErrClosed", err)
 	}
 }
+
+// Cleanup deletes in batches (internal/cleanup.BatchSize) and removes
+// every expired row in one call.
+func TestDeleteExpiredInBatches(t *testing.T) {
+	st := newStore(t, sqlitestore.Config{Path: filepath.Join(t.TempDir(), "b.db"), CleanupInterval: -1})
+	storetest.DeleteExpired(t, st, 2500)
+}
