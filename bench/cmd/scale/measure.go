@@ -264,6 +264,7 @@ type cleanupResult struct {
 	took     time.Duration
 	removed  int64
 	requests latencies // Find and Commit timings during the cleanup
+	baseline latencies // the same requests afterwards, without cleanup
 	note     string
 	fill     fillResult
 }
@@ -292,7 +293,14 @@ func measureCleanup(ctx context.Context, t *target, live []string, n int, est ti
 		done <- err
 	}()
 	rng := rand.New(rand.NewPCG(7, 7))
+	// At least one request, however short the cleanup.
 	for {
+		f, c, err := request(ctx, t.store, live, rng)
+		if err != nil {
+			<-done
+			return res, fmt.Errorf("request during cleanup: %w", err)
+		}
+		res.requests = append(res.requests, f, c)
 		select {
 		case err := <-done:
 			if err != nil {
@@ -301,14 +309,26 @@ func measureCleanup(ctx context.Context, t *target, live []string, n int, est ti
 			if res.removed >= 0 && res.removed != int64(n) {
 				return res, fmt.Errorf("cleanup removed %d sessions, want %d", res.removed, n)
 			}
-			return res, nil
+			res.baseline, err = requestsFor(ctx, t.store, live, min(res.took, baselineMax), rng)
+			return res, err
 		default:
 		}
-		f, c, err := request(ctx, t.store, live, rng)
-		if err != nil {
-			<-done
-			return res, fmt.Errorf("request during cleanup: %w", err)
-		}
-		res.requests = append(res.requests, f, c)
 	}
+}
+
+// baselineMax bounds how long the requests without cleanup run.
+const baselineMax = 10 * time.Second
+
+// requestsFor sends requests one at a time for d, and at least 100, and
+// returns their timings.
+func requestsFor(ctx context.Context, st session.Store, live []string, d time.Duration, rng *rand.Rand) (latencies, error) {
+	var out latencies
+	for end := time.Now().Add(d); len(out) < 200 || time.Now().Before(end); {
+		f, c, err := request(ctx, st, live, rng)
+		if err != nil {
+			return out, fmt.Errorf("request after cleanup: %w", err)
+		}
+		out = append(out, f, c)
+	}
+	return out, nil
 }

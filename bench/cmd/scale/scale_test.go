@@ -44,7 +44,7 @@ func TestRunSmall(t *testing.T) {
 		}
 	}
 	for _, s := range rep.stores {
-		if len(s.sizes) != 2 || s.cleanup == nil || len(s.cleanup.requests) == 0 {
+		if len(s.sizes) != 2 || s.cleanup == nil || len(s.cleanup.requests) == 0 || len(s.cleanup.baseline) < 200 {
 			t.Errorf("%s: sizes %v, cleanup %v: want 2 sizes and requests during cleanup", s.name, sizesOf(s), s.cleanup)
 		}
 	}
