@@ -31,20 +31,17 @@ func Loop(ctx context.Context, every time.Duration, log *slog.Logger, msg string
 	}
 }
 
-// BatchSize is how many expired rows one delete statement of a store's
-// cleanup removes. Deleting a million expired rows in one statement held
-// SQLite's write lock for 16 s, stalling every commit.
-const BatchSize = 1000
-
-// Batches calls deleteBatch, which deletes at most BatchSize rows, until it
+// Batches calls deleteBatch, which deletes at most size rows, until it
 // deletes fewer (nothing is left), fails, or ctx ends, and returns how
-// many rows it deleted in all. Between batches other statements run.
-func Batches(ctx context.Context, deleteBatch func(context.Context) (int64, error)) (int64, error) {
+// many rows it deleted in all. Between batches other statements run: a
+// store deletes a million expired rows in many short statements, not in
+// one that holds its locks for seconds.
+func Batches(ctx context.Context, size int64, deleteBatch func(context.Context) (int64, error)) (int64, error) {
 	var total int64
 	for {
 		n, err := deleteBatch(ctx)
 		total += n
-		if err != nil || n < BatchSize {
+		if err != nil || n < size {
 			return total, err
 		}
 		if err := ctx.Err(); err != nil {

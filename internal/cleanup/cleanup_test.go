@@ -58,9 +58,10 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 func TestBatchesRunUntilOneIsShort(t *testing.T) {
+	const BatchSize = 100
 	sizes := []int64{BatchSize, BatchSize, 7, BatchSize}
 	calls := 0
-	n, err := Batches(context.Background(), func(context.Context) (int64, error) {
+	n, err := Batches(context.Background(), BatchSize, func(context.Context) (int64, error) {
 		calls++
 		return sizes[calls-1], nil
 	})
@@ -69,7 +70,7 @@ func TestBatchesRunUntilOneIsShort(t *testing.T) {
 	}
 	boom := errors.New("boom")
 	calls = 0
-	n, err = Batches(context.Background(), func(context.Context) (int64, error) {
+	n, err = Batches(context.Background(), BatchSize, func(context.Context) (int64, error) {
 		calls++
 		if calls == 2 {
 			return 0, boom
@@ -81,7 +82,7 @@ func TestBatchesRunUntilOneIsShort(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	calls = 0
-	_, err = Batches(ctx, func(context.Context) (int64, error) {
+	_, err = Batches(ctx, BatchSize, func(context.Context) (int64, error) {
 		calls++
 		cancel()
 		return BatchSize, nil

@@ -110,7 +110,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 		SELECT count(*) FILTER (WHERE expiry > $3) FROM d`
 	// A batch at a time; rows another instance's cleanup is deleting are skipped.
 	s.qReap = `DELETE FROM ` + t + ` WHERE token_hash IN (SELECT token_hash FROM ` + t +
-		` WHERE expiry <= $1 LIMIT ` + strconv.Itoa(cleanup.BatchSize) + ` FOR UPDATE SKIP LOCKED)`
+		` WHERE expiry <= $1 LIMIT ` + strconv.Itoa(reapBatch) + ` FOR UPDATE SKIP LOCKED)`
 
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop, s.done = stop, make(chan struct{})
@@ -184,16 +184,19 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// reapBatch is how many expired rows one cleanup statement deletes.
+const reapBatch = 1000
+
 // DeleteExpired deletes every expired row now and returns how many it
 // removed. The cleanup goroutine calls it every Config.CleanupInterval.
-// It deletes in batches of cleanup.BatchSize rows, so that no statement
-// holds its locks, or the server's I/O, for long.
+// It deletes in batches of reapBatch rows, so that no statement holds its
+// locks, or the server's I/O, for long.
 func (s *Store) DeleteExpired(ctx context.Context) (int64, error) {
 	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
 	now := time.Now()
-	n, err := cleanup.Batches(ctx, func(ctx context.Context) (int64, error) {
+	n, err := cleanup.Batches(ctx, reapBatch, func(ctx context.Context) (int64, error) {
 		tag, err := s.pool.Exec(ctx, s.qReap, now)
 		return tag.RowsAffected(), err
 	})

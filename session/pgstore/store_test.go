@@ -175,7 +175,7 @@ func TestConcurrentNew(t *testing.T) {
 
 func pgstoreConfig(table string) pgstore.Config { return pgstore.Config{Table: table} }
 
-// Cleanup deletes in batches (internal/cleanup.BatchSize) and removes
+// Cleanup deletes in batches (reapBatch) and removes
 // every expired row in one call.
 func TestDeleteExpiredInBatches(t *testing.T) {
 	pool := newPool(t, storetest.PostgresDSN(t))
@@ -184,5 +184,5 @@ func TestDeleteExpiredInBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	storetest.DeleteExpired(t, st, 2500)
+	storetest.DeleteExpired(t, st, 2*1000+5)
 }

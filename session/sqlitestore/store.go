@@ -190,7 +190,7 @@ func (s *Store) setup(ctx context.Context) error {
 		{&s.del, `DELETE FROM ` + t + ` WHERE token_hash = ?`},
 		{&s.userKeys, `SELECT token_hash FROM ` + t + ` WHERE user_id = ? AND user_id <> '' AND expiry > ?`},
 		{&s.delUser, `DELETE FROM ` + t + ` WHERE user_id = ? AND user_id <> '' AND token_hash <> ? RETURNING expiry`},
-		{&s.reap, `DELETE FROM ` + t + ` WHERE token_hash IN (SELECT token_hash FROM ` + t + ` WHERE expiry <= ? LIMIT ` + strconv.Itoa(cleanup.BatchSize) + `)`},
+		{&s.reap, `DELETE FROM ` + t + ` WHERE token_hash IN (SELECT token_hash FROM ` + t + ` WHERE expiry <= ? LIMIT ` + strconv.Itoa(reapBatch) + `)`},
 	} {
 		stmt, err := s.db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -309,13 +309,18 @@ func (s *Store) lock(ctx context.Context) error {
 
 func (s *Store) unlock() { <-s.writeMu }
 
+// reapBatch is how many expired rows one cleanup statement deletes: a
+// commit waits for at most one batch (a few ms). In one statement, a
+// million expired rows held the write lock, and every commit, for 16 s.
+const reapBatch = 200
+
 // DeleteExpired deletes every expired row now and returns how many it
 // removed. The cleanup goroutine calls it every Config.CleanupInterval.
-// It deletes in batches of cleanup.BatchSize rows, taking the write lock
-// for each batch only, so commits go on while it runs.
+// It deletes in batches of reapBatch rows, taking the write lock for each
+// batch only, so commits go on while it runs.
 func (s *Store) DeleteExpired(ctx context.Context) (int64, error) {
 	now := time.Now().UnixMilli()
-	n, err := cleanup.Batches(ctx, func(ctx context.Context) (int64, error) {
+	n, err := cleanup.Batches(ctx, reapBatch, func(ctx context.Context) (int64, error) {
 		if err := s.lock(ctx); err != nil {
 			return 0, err
 		}

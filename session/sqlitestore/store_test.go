@@ -168,9 +168,9 @@ func TestDeleteExpiredAndClose(t *testing.T) {
 	}
 }
 
-// Cleanup deletes in batches (internal/cleanup.BatchSize) and removes
+// Cleanup deletes in batches (reapBatch) and removes
 // every expired row in one call.
 func TestDeleteExpiredInBatches(t *testing.T) {
 	st := newStore(t, sqlitestore.Config{Path: filepath.Join(t.TempDir(), "b.db"), CleanupInterval: -1})
-	storetest.DeleteExpired(t, st, 2500)
+	storetest.DeleteExpired(t, st, 2*200+5)
 }
