@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/bulwark-go/bulwark/auth"
 	"github.com/bulwark-go/bulwark/session"
+
+	"github.com/bulwark-go/bulwark/internal/testlog"
 )
 
 // faultSwitch makes the stores behind a fixture fail on demand: with err
@@ -68,30 +69,11 @@ func (u switchedUsers) GetByID(ctx context.Context, id string) (auth.User, error
 	return u.UserStore.GetByID(ctx, id)
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) take() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.b.String()
-	l.b.Reset()
-	return s
-}
-
 // A store fault behind session, csrf and auth is logged at ERROR once in
 // all, and answered 503; a client that went away is no fault: no ERROR or
 // WARN line, and a 499 rather than a 503.
 func TestStoreFaultsAcrossSessionCSRFAndAuth(t *testing.T) {
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	sessions, users := &faultSwitch{}, &faultSwitch{}
 	f := newFixture(t, fixtureOpts{
 		csrf:      csrfSession,
@@ -102,7 +84,7 @@ func TestStoreFaultsAcrossSessionCSRFAndAuth(t *testing.T) {
 	b := f.browser(t)
 	b.mustLogin()
 	token := b.pageToken()
-	logs.take()
+	logs.Take()
 
 	requests := []struct {
 		method, path string
@@ -117,7 +99,7 @@ func TestStoreFaultsAcrossSessionCSRFAndAuth(t *testing.T) {
 				sw.set(errors.New("connection refused"), nil)
 				defer sw.set(nil, nil)
 				w := serve(t, f, b, req.method, req.path, token, context.Background())
-				got := logs.take()
+				got := logs.Take()
 				if w.Code != http.StatusServiceUnavailable {
 					t.Fatalf("status %d, want 503: %s", w.Code, w.Body)
 				}
@@ -131,7 +113,7 @@ func TestStoreFaultsAcrossSessionCSRFAndAuth(t *testing.T) {
 				sw.set(nil, cancel)
 				defer sw.set(nil, nil)
 				w := serve(t, f, b, req.method, req.path, token, ctx)
-				got := logs.take()
+				got := logs.Take()
 				if w.Code != 499 {
 					t.Fatalf("status %d, want 499: %s", w.Code, w.Body)
 				}

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/bulwark-go/bulwark/internal/testlog"
 )
 
 // After a valid urlencoded POST the handler sees exactly what its own
@@ -204,8 +206,8 @@ func TestReportOnlyHandlerSeesWholeBody(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var logs logRecorder
-			p := mustNew(t, Config{Key: testKey, ReportOnly: true, MaxBodyBytes: c.max, Logger: logs.logger()})
+			var logs testlog.Buffer
+			p := mustNew(t, Config{Key: testKey, ReportOnly: true, MaxBodyBytes: c.max, Logger: logs.Logger()})
 			var got []byte
 			h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				got, _ = io.ReadAll(r.Body)

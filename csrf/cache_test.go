@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bulwark-go/bulwark/internal/testlog"
 )
 
 // A token unmasks to the client's secret, so a response that renders one
@@ -112,8 +114,8 @@ func TestLateTokenWithoutCachingHeadersIsLoggedOnceInDebug(t *testing.T) {
 	}
 	const msg = "after the response headers were sent"
 	for _, debug := range []bool{true, false} {
-		logs := &logRecorder{}
-		p := mustNew(t, Config{Debug: debug, Logger: logs.logger()})
+		logs := &testlog.Buffer{}
+		p := mustNew(t, Config{Debug: debug, Logger: logs.Logger()})
 		cookie := "csrf=" + mintCookie(t, p)
 		for _, own := range []bool{true, false, false} {
 			r := newRequest("GET", "http://example.com/api/token", nil)

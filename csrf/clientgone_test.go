@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/bulwark-go/bulwark/internal/fault"
+
+	"github.com/bulwark-go/bulwark/internal/testlog"
 )
 
 // failingSecrets is a SecretStore whose calls fail with err; with cancel
@@ -52,11 +54,11 @@ func TestSecretStoreFaultsAreLoggedOnce(t *testing.T) {
 	for _, tc := range cases {
 		for _, method := range []string{"POST", "GET"} {
 			t.Run(tc.name+"/"+method, func(t *testing.T) {
-				var logs logRecorder
+				var logs testlog.Buffer
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				var reason error
-				p := mustNew(t, Config{Secrets: tc.secrets(cancel), Logger: logs.logger(),
+				p := mustNew(t, Config{Secrets: tc.secrets(cancel), Logger: logs.Logger(),
 					FailureHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 						reason = Reason(r)
 						w.WriteHeader(http.StatusForbidden)

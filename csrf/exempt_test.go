@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/bulwark-go/bulwark/internal/testlog"
 )
 
 func TestExemptAsOuterWrapper(t *testing.T) {
@@ -108,8 +110,8 @@ func TestBlindRouterIsNamedOnce(t *testing.T) {
 	old := blindRouters
 	blindRouters = append(blindRouters, "github.com/bulwark-go/bulwark/csrf.opaqueRouter")
 	t.Cleanup(func() { blindRouters = old })
-	var logs logRecorder
-	p := mustNew(t, Config{Key: testKey, Logger: logs.logger()})
+	var logs testlog.Buffer
+	p := mustNew(t, Config{Key: testKey, Logger: logs.Logger()})
 	h := p.Handler(&opaqueRouter{Exempt(http.HandlerFunc(renderNothing))})
 	for range 2 {
 		w := httptest.NewRecorder()
@@ -128,8 +130,8 @@ func TestBlindRouterIsNamedOnce(t *testing.T) {
 		}
 	}
 	// A plain handler at the end of the search is no reason to warn.
-	var quiet logRecorder
-	p = mustNew(t, Config{Key: testKey, Logger: quiet.logger()})
+	var quiet testlog.Buffer
+	p = mustNew(t, Config{Key: testKey, Logger: quiet.Logger()})
 	p.Handler(http.HandlerFunc(renderNothing)).ServeHTTP(httptest.NewRecorder(), crossSitePost("http://example.com/notes"))
 	if strings.Contains(quiet.String(), "cannot look into") {
 		t.Fatalf("warned about a plain handler:\n%s", quiet.String())
@@ -139,8 +141,8 @@ func TestBlindRouterIsNamedOnce(t *testing.T) {
 // A request that passed the checks and then reached an Exempt handler the
 // Protector could not see tells of a hidden exemption: logged once.
 func TestHiddenExemptHandlerIsLoggedWhenReached(t *testing.T) {
-	var logs logRecorder
-	hs := newHarness(t, Config{Logger: logs.logger()})
+	var logs testlog.Buffer
+	hs := newHarness(t, Config{Logger: logs.Logger()})
 	cookie, token := hs.mint(t, "http://example.com/", "")
 	h := hs.p.Handler(http.StripPrefix("/api", Exempt(http.HandlerFunc(renderNothing))))
 	for range 2 {

@@ -6,11 +6,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/bulwark-go/bulwark/internal/testlog"
 )
 
 func TestFailureLogsOneLine(t *testing.T) {
-	var log logRecorder
-	p := mustNew(t, Config{Logger: log.logger()})
+	var log testlog.Buffer
+	p := mustNew(t, Config{Logger: log.Logger()})
 	hs := &harness{p: p, h: p.Handler(app())}
 	cookie, token := hs.mint(t, "http://example.com/token", "")
 	r := newRequest("POST", "http://example.com/pay?x=1", formBody("csrf_token", token[:10]))
@@ -37,8 +39,8 @@ func TestFailureLogsOneLine(t *testing.T) {
 }
 
 func TestReportOnlyLogs(t *testing.T) {
-	var log logRecorder
-	p := mustNew(t, Config{Logger: log.logger(), ReportOnly: true})
+	var log testlog.Buffer
+	p := mustNew(t, Config{Logger: log.Logger(), ReportOnly: true})
 	r := newRequest("POST", "http://example.com/", nil)
 	r.Header.Set("Sec-Fetch-Site", "cross-site")
 	w := serve(p, renderNothing, r)
@@ -153,8 +155,8 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestNilKeyLoggedOnce(t *testing.T) {
-	var log logRecorder
-	if _, err := New(Config{Logger: log.logger()}); err != nil {
+	var log testlog.Buffer
+	if _, err := New(Config{Logger: log.Logger()}); err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(log.String(), "Key is not set"); n != 1 {
@@ -197,9 +199,9 @@ func TestOriginRejectionInEveryFailureMode(t *testing.T) {
 	for _, tc := range cases {
 		for _, mode := range []Mode{Full, Tokenless} {
 			t.Run(sprintf("%s/mode %d", tc.name, mode), func(t *testing.T) {
-				var log logRecorder
+				var log testlog.Buffer
 				cfg := tc.cfg
-				cfg.Logger, cfg.Mode = log.logger(), mode
+				cfg.Logger, cfg.Mode = log.Logger(), mode
 				p := mustNew(t, cfg)
 				h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					_, _ = w.Write([]byte(TemplateField(r))) // would set a cookie if one were allowed

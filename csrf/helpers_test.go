@@ -16,29 +16,8 @@ import (
 	"testing"
 )
 
-// quietLogger discards everything; logRecorder keeps the lines.
+// quietLogger discards everything; a testlog.Buffer keeps the lines.
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-type logRecorder struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logRecorder) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logRecorder) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logRecorder) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
 
 var testKey = bytes.Repeat([]byte("k"), 32)
 

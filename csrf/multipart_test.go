@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/bulwark-go/bulwark/internal/testlog"
 )
 
 // uploadSecret is the client's secret in the upload tests. The Protector
@@ -414,8 +416,8 @@ func TestMultipartReportOnlyBodyIntact(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var logs logRecorder
-			hs, _ := newUploadHarness(t, Config{ReportOnly: true, MaxBodyBytes: maxBody, Logger: logs.logger()})
+			var logs testlog.Buffer
+			hs, _ := newUploadHarness(t, Config{ReportOnly: true, MaxBodyBytes: maxBody, Logger: logs.Logger()})
 			body, ct := buildForm(t, c.parts...)
 			body = body[:len(body)-c.cut]
 			r := uploadRequest(bytes.NewReader(body), ct)

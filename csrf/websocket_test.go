@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bulwark-go/bulwark/internal/testlog"
 )
 
 // handshake is one row of the WebSocket table. The zero row is a
@@ -191,8 +193,8 @@ func handshakeRequest(t *testing.T, hs *harness, c handshake) *http.Request {
 // page and no Set-Cookie; a passing one gets no cookie unless its handler
 // renders a token.
 func TestWebSocketDefaultPageAndLog(t *testing.T) {
-	var log logRecorder
-	p := mustNew(t, Config{Key: testKey, Logger: log.logger()})
+	var log testlog.Buffer
+	p := mustNew(t, Config{Key: testKey, Logger: log.Logger()})
 	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("upgraded")) }))
 	r := newRequest("GET", "http://example.com/ws", nil)
 	r.Header.Set("Upgrade", "websocket")
@@ -216,8 +218,8 @@ func TestWebSocketDefaultPageAndLog(t *testing.T) {
 }
 
 func TestWebSocketReportOnlyLogs(t *testing.T) {
-	var log logRecorder
-	p := mustNew(t, Config{Mode: Tokenless, ReportOnly: true, Logger: log.logger()})
+	var log testlog.Buffer
+	p := mustNew(t, Config{Mode: Tokenless, ReportOnly: true, Logger: log.Logger()})
 	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	r := newRequest("GET", "http://example.com/ws", nil)
 	r.Header.Set("Upgrade", "websocket")

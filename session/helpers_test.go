@@ -1,7 +1,6 @@
 package session_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/bulwark-go/bulwark/session"
 	"github.com/bulwark-go/bulwark/session/memstore"
+
+	"github.com/bulwark-go/bulwark/internal/testlog"
 )
 
 // clock is a fake clock shared by a Manager and its memstore.
@@ -145,30 +146,12 @@ func (s *countingStore) reset() {
 	s.deletes.Store(0)
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type fixture struct {
 	m     *session.Manager
 	mem   *memstore.Store
 	store *countingStore
 	clock *clock
-	logs  *syncBuffer
+	logs  *testlog.Buffer
 }
 
 // newFixture builds a Manager over a counting memstore sharing a fake
@@ -181,7 +164,7 @@ func newFixture(t *testing.T, edit func(*session.Config)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = mem.Close() })
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	store := &countingStore{Store: mem}
 	cfg := session.Config{
 		Store:  store,

@@ -1,42 +1,25 @@
 package demo_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/bulwark-go/bulwark/cmd/bulwark/internal/demo"
+
+	"github.com/bulwark-go/bulwark/internal/testlog"
 )
-
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // A signed-in user whose requests are abandoned (the tab closed before the
 // app touched its stores) costs no ERROR or WARN line, gets the unread 499,
 // and stays signed in. Under wrk, every disconnect used to log up to five
 // ERROR lines.
 func TestClientsThatLeaveAreNotFaults(t *testing.T) {
-	var logs lockedLog
+	var logs testlog.Buffer
 	d, err := demo.New(context.Background(), demo.Config{
 		DataDir: t.TempDir(), PasswordParams: testParams, VictimURL: victimOrigin, AttackerURL: attackerOrigin,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
