@@ -5,16 +5,13 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bulwark-go/bulwark/bench/internal/scratch"
 	"github.com/bulwark-go/bulwark/session"
 	"github.com/bulwark-go/bulwark/session/memstore"
 	"github.com/bulwark-go/bulwark/session/pgstore"
@@ -49,13 +46,6 @@ func EnvFromOS() Env {
 	}
 }
 
-// unique returns a short random name part for key prefixes, schemas and files.
-func unique() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // OpenStore returns the named store and a function that closes it and
 // deletes everything it wrote.
 func OpenStore(ctx context.Context, name string, env Env) (session.Store, func(), error) {
@@ -67,27 +57,25 @@ func OpenStore(ctx context.Context, name string, env Env) (session.Store, func()
 		}
 		return st, func() { st.Close() }, nil
 	case "sqlite":
-		path := filepath.Join(env.TempDir, "bulwark-loadapp-"+unique()+".db")
+		path, remove := scratch.SQLitePath(env.TempDir, "loadapp")
 		st, err := sqlitestore.New(ctx, sqlitestore.Config{Path: path})
 		if err != nil {
 			return nil, nil, err
 		}
 		return st, func() {
 			st.Close()
-			for _, suffix := range []string{"", "-wal", "-shm"} {
-				os.Remove(path + suffix)
-			}
+			remove()
 		}, nil
 	case "redis":
 		client := redis.NewClient(&redis.Options{Addr: env.RedisAddr, ContextTimeoutEnabled: true})
 		return openRedis(ctx, client, "redis at "+env.RedisAddr, func(ctx context.Context, prefix string) {
-			deletePrefix(ctx, client, prefix)
+			scratch.DeletePrefix(ctx, client, prefix)
 		})
 	case "cluster":
 		client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: env.ClusterAddrs, ContextTimeoutEnabled: true})
 		return openRedis(ctx, client, "Redis Cluster at "+strings.Join(env.ClusterAddrs, ","), func(ctx context.Context, prefix string) {
 			client.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-				deletePrefix(ctx, node, prefix)
+				scratch.DeletePrefix(ctx, node, prefix)
 				return nil
 			})
 		})
@@ -102,7 +90,7 @@ func openRedis(ctx context.Context, client redis.UniversalClient, what string, c
 		client.Close()
 		return nil, nil, fmt.Errorf("%s: %w", what, err)
 	}
-	prefix := "bulwark-loadapp:" + unique() + ":"
+	prefix := "bulwark-loadapp:" + scratch.Name() + ":"
 	st, err := redisstore.New(redisstore.Config{Client: client, Prefix: prefix})
 	if err != nil {
 		client.Close()
@@ -114,59 +102,20 @@ func openRedis(ctx context.Context, client redis.UniversalClient, what string, c
 	}, nil
 }
 
-// deletePrefix removes every key under prefix from one Redis node.
-func deletePrefix(ctx context.Context, client *redis.Client, prefix string) {
-	iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	// One DEL per key: on a cluster node, keys of one command must share a slot.
-	for _, k := range keys {
-		client.Del(ctx, k)
-	}
-}
-
 // openPostgres runs pgstore in a fresh schema (its table and its
 // bulwark_schema row included), dropped on cleanup.
 func openPostgres(ctx context.Context, dsn string) (session.Store, func(), error) {
-	schema := "bulwark_loadapp_" + unique()
-	admin, err := pgxpool.New(ctx, dsn)
+	pool, _, drop, err := scratch.PostgresSchema(ctx, dsn, "loadapp", 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("postgres at %s: %w", dsn, err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return nil, nil, fmt.Errorf("postgres at %s: %w", dsn, err)
-	}
-	drop := func() {
-		a, err := pgxpool.New(context.Background(), dsn)
-		if err != nil {
-			return
-		}
-		defer a.Close()
-		a.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-	}
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		drop()
-		return nil, nil, err
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		drop()
 		return nil, nil, err
 	}
 	st, err := pgstore.New(ctx, pool, pgstore.Config{})
 	if err != nil {
-		pool.Close()
 		drop()
 		return nil, nil, err
 	}
 	return st, func() {
 		st.Close()
-		pool.Close()
 		drop()
 	}, nil
 }

@@ -5,13 +5,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bulwark-go/bulwark/bench/internal/scratch"
 	"github.com/bulwark-go/bulwark/session"
 	"github.com/bulwark-go/bulwark/session/memstore"
 	"github.com/bulwark-go/bulwark/session/pgstore"
@@ -69,12 +67,6 @@ type cleaner struct {
 	// (sessions and user indexes written to expire), and returns how many
 	// sessions were removed (-1: not known).
 	run func(ctx context.Context, keys int64) (int64, error)
-}
-
-func unique() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -143,15 +135,10 @@ func openMemory() (*target, error) {
 }
 
 func openSQLite(ctx context.Context, e env) (*target, error) {
-	path := filepath.Join(e.tempDir, "bulwark-scale-"+unique()+".db")
+	path, removeFiles := scratch.SQLitePath(e.tempDir, "scale")
 	st, err := sqlitestore.New(ctx, sqlitestore.Config{Path: path, CleanupInterval: -1, Logger: quiet})
 	if err != nil {
 		return nil, err
-	}
-	removeFiles := func() {
-		for _, s := range []string{"", "-wal", "-shm"} {
-			os.Remove(path + s)
-		}
 	}
 	var version string
 	if err := st.DB().QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&version); err != nil {
@@ -227,7 +214,7 @@ func openRedis(ctx context.Context, name string, c redis.UniversalClient, nodes 
 		c.Close()
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	prefix := "bulwark-scale:" + unique() + ":"
+	prefix := "bulwark-scale:" + scratch.Name() + ":"
 	st, err := redisstore.New(redisstore.Config{Client: c, Prefix: prefix, Logger: quiet})
 	if err != nil {
 		c.Close()
@@ -239,7 +226,7 @@ func openRedis(ctx context.Context, name string, c redis.UniversalClient, nodes 
 		close: func() {
 			ctx := context.Background()
 			for _, n := range nodes {
-				deletePrefix(ctx, n, prefix)
+				scratch.DeletePrefix(ctx, n, prefix)
 			}
 			c.Close()
 		},
@@ -318,68 +305,22 @@ func infoField(info, field string) string {
 	return "?"
 }
 
-// deletePrefix unlinks every key under prefix on one node, one key per
-// command (keys of a cluster node span many slots).
-func deletePrefix(ctx context.Context, n *redis.Client, prefix string) {
-	iter := n.Scan(ctx, 0, prefix+"*", 5000).Iterator()
-	var keys []string
-	flush := func() {
-		n.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, k := range keys {
-				p.Unlink(ctx, k)
-			}
-			return nil
-		})
-		keys = keys[:0]
-	}
-	for iter.Next(ctx) {
-		if keys = append(keys, iter.Val()); len(keys) == 5000 {
-			flush()
-		}
-	}
-	flush()
-}
-
 func openPostgres(ctx context.Context, e env) (*target, error) {
 	if e.pgDSN == "" {
 		return nil, errSkip
 	}
-	schema := "bulwark_scale_" + unique()
-	admin, err := pgx.Connect(ctx, e.pgDSN)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	defer admin.Close(ctx)
 	var version string
-	if err := admin.QueryRow(ctx, "SHOW server_version").Scan(&version); err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	drop := func() {
-		ctx := context.Background()
-		if c, err := pgx.Connect(ctx, e.pgDSN); err == nil {
-			c.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-			c.Close(ctx)
-		}
-	}
-	cfg, err := pgxpool.ParseConfig(e.pgDSN)
+	pool, schema, dropPool, err := scratch.PostgresSchema(ctx, e.pgDSN, "scale", 32)
 	if err != nil {
-		drop()
 		return nil, err
 	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	cfg.MaxConns = 32
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		drop()
-		return nil, err
+	if err := pool.QueryRow(ctx, "SHOW server_version").Scan(&version); err != nil {
+		dropPool()
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	st, err := pgstore.New(ctx, pool, pgstore.Config{CleanupInterval: -1, Logger: quiet})
 	if err != nil {
-		pool.Close()
-		drop()
+		dropPool()
 		return nil, err
 	}
 	return &target{
@@ -391,8 +332,7 @@ func openPostgres(ctx context.Context, e env) (*target, error) {
 		cleaner: sqlCleaner("`DeleteExpired` (what the cleanup goroutine calls every CleanupInterval)", st.DeleteExpired),
 		close: func() {
 			st.Close()
-			pool.Close()
-			drop()
+			dropPool()
 		},
 	}, nil
 }
