@@ -109,7 +109,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	s.qDeleteUser = `WITH d AS (DELETE FROM ` + t + ` WHERE user_id = $1 AND user_id <> '' AND token_hash <> $2 RETURNING expiry)
 		SELECT count(*) FILTER (WHERE expiry > $3) FROM d`
 	// A batch at a time; rows another instance's cleanup is deleting are skipped.
-	s.qReap = `DELETE FROM ` + t + ` WHERE token_hash IN (SELECT token_hash FROM ` + t +
+	// The outer expiry test keeps a row a concurrent commit renewed.
+	s.qReap = `DELETE FROM ` + t + ` WHERE expiry <= $1 AND token_hash IN (SELECT token_hash FROM ` + t +
 		` WHERE expiry <= $1 LIMIT ` + strconv.Itoa(reapBatch) + ` FOR UPDATE SKIP LOCKED)`
 
 	runCtx, stop := context.WithCancel(context.Background())

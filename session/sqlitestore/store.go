@@ -190,7 +190,7 @@ func (s *Store) setup(ctx context.Context) error {
 		{&s.del, `DELETE FROM ` + t + ` WHERE token_hash = ?`},
 		{&s.userKeys, `SELECT token_hash FROM ` + t + ` WHERE user_id = ? AND user_id <> '' AND expiry > ?`},
 		{&s.delUser, `DELETE FROM ` + t + ` WHERE user_id = ? AND user_id <> '' AND token_hash <> ? RETURNING expiry`},
-		{&s.reap, `DELETE FROM ` + t + ` WHERE token_hash IN (SELECT token_hash FROM ` + t + ` WHERE expiry <= ? LIMIT ` + strconv.Itoa(reapBatch) + `)`},
+		{&s.reap, `DELETE FROM ` + t + ` WHERE expiry <= ?1 AND token_hash IN (SELECT token_hash FROM ` + t + ` WHERE expiry <= ?1 LIMIT ` + strconv.Itoa(reapBatch) + `)`},
 	} {
 		stmt, err := s.db.PrepareContext(ctx, p.sql)
 		if err != nil {
