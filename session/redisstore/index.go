@@ -257,20 +257,26 @@ func (s *Store) deleteAll(ctx context.Context, entries map[string]string, userID
 	}
 	keys := make([]string, 0, len(entries))
 	dels := make([]*redis.Cmd, 0, len(entries))
+	var waitErr error
 	for c, ks := range groups {
 		var wait *redis.Cmd
 		// Each command's own error is read by the caller.
 		_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, k := range ks {
 				keys = append(keys, k)
-				dels = append(dels, deleteScript.Eval(ctx, p, []string{s.sessPfx + k}, userID))
+				dels = append(dels, deleteScript.Eval(ctx, p, []string{s.sessPfx + k}, userID, s.alwaysWrite()))
 			}
 			wait = s.wait(ctx, p)
 			return nil
 		})
-		if err := s.waited(wait); err != nil {
-			return nil, nil, err
+		// A master whose replicas fell short does not stop the others'
+		// deletes: every session that can go goes, then the error.
+		if err := s.waited(wait); err != nil && waitErr == nil {
+			waitErr = err
 		}
+	}
+	if waitErr != nil {
+		return nil, nil, waitErr
 	}
 	return keys, dels, nil
 }

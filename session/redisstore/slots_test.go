@@ -17,11 +17,25 @@ import (
 	"github.com/bulwark-go/bulwark/session/storetest"
 )
 
-// startClusterNode starts a cluster-enabled redis-server of its own on a
-// free loopback port and returns its address once it accepts commands.
+// startClusterNode starts a cluster-enabled redis-server of the test's
+// own, with no slots, and returns its address.
 func startClusterNode(t *testing.T) string {
 	t.Helper()
 	storetest.RedisClusterAddrs(t) // skips where the cluster tests do
+	addr, port := startRedis(t, func(dir string) []string {
+		return []string{"--cluster-enabled", "yes", "--cluster-config-file", dir + "/nodes.conf"}
+	})
+	if port > 55535 { // the cluster bus listens on port+10000
+		t.Skipf("free port %d leaves no room for the cluster bus", port)
+	}
+	return addr
+}
+
+// startRedis starts a redis-server of the test's own on a free loopback
+// port, with no persistence and the arguments args returns for its data
+// directory, stops it at the end of the test, and returns its address.
+func startRedis(t *testing.T, args func(dir string) []string) (string, int) {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatal("redis-server not installed:", err)
@@ -32,13 +46,9 @@ func startClusterNode(t *testing.T) string {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	if port > 55535 { // the cluster bus listens on port+10000
-		t.Skipf("free port %d leaves no room for the cluster bus", port)
-	}
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--cluster-enabled", "yes", "--cluster-config-file", dir+"/nodes.conf",
-		"--dir", dir, "--save", "", "--appendonly", "no", "--logfile", "")
+	cmd := exec.Command(bin, append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--dir", dir, "--save", "", "--appendonly", "no", "--logfile", ""}, args(dir)...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -51,11 +61,11 @@ func startClusterNode(t *testing.T) string {
 	for sc.Scan() {
 		if strings.Contains(sc.Text(), "Ready to accept connections") {
 			go io.Copy(io.Discard, out)
-			return "127.0.0.1:" + strconv.Itoa(port)
+			return "127.0.0.1:" + strconv.Itoa(port), port
 		}
 	}
 	t.Fatal("redis-server exited before accepting connections")
-	return ""
+	return "", 0
 }
 
 // TestClusterSlotNotServed: a cluster whose slots are not all served

@@ -174,14 +174,35 @@ return 1
 // user, and returns its user, index stamp and expiry (nil when nothing
 // was deleted).
 //
-// KEYS[1] session hash. ARGV: 1 required user ("" for any).
+// With ARGV[2] = "1" (Config.WaitReplicas), a call that finds no session
+// still writes: it sets and removes the key. WAIT waits only for the
+// writes of its own connection, so after a call that wrote nothing it
+// would return at once, even while an earlier delete of this session (a
+// logout answered 503 and retried, or go-redis retrying a pipeline) has
+// not reached the replicas.
+//
+// KEYS[1] session hash. ARGV: 1 required user ("" for any), 2 "1" to write
+// even when there is nothing to delete.
 var deleteScript = redis.NewScript(`
 local f = redis.call('HMGET', KEYS[1], 'u', 'i', 'e')
-if ARGV[1] ~= '' and f[1] ~= ARGV[1] then return nil end
-redis.call('DEL', KEYS[1])
-if not f[1] then return nil end
-return {f[1], f[2] or '', f[3] or ''}
+if (ARGV[1] == '' or f[1] == ARGV[1]) and redis.call('DEL', KEYS[1]) == 1 then
+  if not f[1] then return nil end
+  return {f[1], f[2] or '', f[3] or ''}
+end
+if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[1], '')
+  redis.call('DEL', KEYS[1])
+end
+return nil
 `)
+
+// alwaysWrite is deleteScript's ARGV[2].
+func (s *Store) alwaysWrite() string {
+	if s.waitReplicas > 0 {
+		return "1"
+	}
+	return ""
+}
 
 // Find implements session.Store with one HMGET.
 func (s *Store) Find(ctx context.Context, key string) (session.Record, bool, error) {
@@ -265,7 +286,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	gone, err := parseDeleted(s.run(ctx, deleteScript, s.sessPfx+key, ""))
+	gone, err := parseDeleted(s.run(ctx, deleteScript, s.sessPfx+key, "", s.alwaysWrite()))
 	if err == nil && gone != nil {
 		err = s.unindex(ctx, gone.user, map[string]string{key: gone.stamp}, false)
 	}

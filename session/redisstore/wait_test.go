@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -105,4 +106,78 @@ func waitCalls(t *testing.T, node *redis.Client) int {
 		}
 	}
 	return 0
+}
+
+// TestWaitCoversAnEarlierDelete: WAIT waits only for its own connection's
+// writes. A logout answered 503 because the replica had not acknowledged
+// its delete, then retried through another connection (another instance),
+// finds nothing to delete; the retry must still fail while that first
+// delete may be lost in a failover, not report the logout done. (Redis
+// 7.0 counts any script as a write for WAIT; later versions count only
+// scripts that wrote, which is why the delete script always writes.)
+func TestWaitCoversAnEarlierDelete(t *testing.T) {
+	storetest.RedisAddr(t) // skips where the Redis tests do
+	debug := func(string) []string {
+		return []string{"--enable-debug-command", "local", "--repl-diskless-sync-delay", "0"}
+	}
+	master, mport := startRedis(t, debug)
+	replica, _ := startRedis(t, func(dir string) []string {
+		return append(debug(dir), "--replicaof", "127.0.0.1", strconv.Itoa(mport))
+	})
+	ctx := t.Context()
+	m := newClient(t, master)
+	deadline := time.Now().Add(10 * time.Second)
+	// Ready once the replica acknowledges a write (WAIT on a connection
+	// that wrote nothing returns at once).
+	for {
+		var wait *redis.Cmd
+		m.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, "ready", "1", 0)
+			wait = p.Do(ctx, "WAIT", 1, 100)
+			return nil
+		})
+		if wait.Val() == int64(1) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the replica did not come online")
+		}
+	}
+	prefix := uniquePrefix(t, m)
+	open := func(wait time.Duration) *redisstore.Store { // an app instance: a client of its own
+		st, err := redisstore.New(redisstore.Config{Client: newClient(t, master), Prefix: prefix,
+			WaitReplicas: 1, WaitTimeout: wait})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	writer, first, other := open(2*time.Second), open(300*time.Millisecond), open(300*time.Millisecond)
+	key := storetest.NewKey(t)
+	storetest.MustCommit(t, writer, key, session.Record{UserID: "u", Expiry: time.Now().Add(time.Hour)})
+
+	// DEBUG SLEEP stops the replica's event loop: it acknowledges nothing
+	// until it returns.
+	r := newClient(t, replica)
+	slept := make(chan error, 1)
+	go func() { slept <- r.Do(context.Background(), "DEBUG", "SLEEP", "3").Err() }()
+	probe := redis.NewClient(&redis.Options{Addr: replica, ReadTimeout: 50 * time.Millisecond, MaxRetries: -1})
+	defer probe.Close()
+	for probe.Ping(ctx).Err() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the replica never went to sleep")
+		}
+	}
+	if err := first.Delete(ctx, key); !errors.Is(err, redisstore.ErrNotReplicated) {
+		t.Fatalf("delete while the replica sleeps: %v, want ErrNotReplicated", err)
+	}
+	if err := other.Delete(ctx, key); !errors.Is(err, redisstore.ErrNotReplicated) {
+		t.Fatalf("the retried delete, which found nothing, reported %v while the first delete had not reached the replica; want ErrNotReplicated", err)
+	}
+	if n, err := other.DeleteUserSessions(ctx, "u", ""); !errors.Is(err, redisstore.ErrNotReplicated) {
+		t.Fatalf("log out everywhere after it: %d, %v; want ErrNotReplicated", n, err)
+	}
+	if err := <-slept; err != nil {
+		t.Fatal(err)
+	}
 }
