@@ -221,8 +221,9 @@ func (a *Authenticator) establish(w http.ResponseWriter, r *http.Request, u User
 }
 
 // limiterTimeout bounds recording a login attempt's outcome, which does
-// not end when the client goes away.
-const limiterTimeout = 5 * time.Second
+// not end when the client goes away: short, since the attempt holds a
+// hashing slot meanwhile.
+const limiterTimeout = 2 * time.Second
 
 // loginGate checks both limiters inside the hashing slot and records the
 // outcome before the slot is released.
