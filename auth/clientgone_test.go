@@ -98,7 +98,7 @@ func TestStoreFaultsAcrossSessionCSRFAndAuth(t *testing.T) {
 			t.Run(name+" down", func(t *testing.T) {
 				sw.set(errors.New("connection refused"), nil)
 				defer sw.set(nil, nil)
-				w := serve(t, f, b, req.method, req.path, token, context.Background())
+				w := serve(t, f, b, req.method, req.path, url.Values{"csrf_token": {token}}, context.Background())
 				got := logs.Take()
 				if w.Code != http.StatusServiceUnavailable {
 					t.Fatalf("status %d, want 503: %s", w.Code, w.Body)
@@ -112,7 +112,7 @@ func TestStoreFaultsAcrossSessionCSRFAndAuth(t *testing.T) {
 				defer cancel()
 				sw.set(nil, cancel)
 				defer sw.set(nil, nil)
-				w := serve(t, f, b, req.method, req.path, token, ctx)
+				w := serve(t, f, b, req.method, req.path, url.Values{"csrf_token": {token}}, ctx)
 				got := logs.Take()
 				if w.Code != 499 {
 					t.Fatalf("status %d, want 499: %s", w.Code, w.Body)
@@ -128,11 +128,10 @@ func TestStoreFaultsAcrossSessionCSRFAndAuth(t *testing.T) {
 	}
 }
 
-// serve sends one request with b's cookies straight to f's handler, with
-// ctx as the request's context.
-func serve(t *testing.T, f *fixture, b *browser, method, path, token string, ctx context.Context) *httptest.ResponseRecorder {
+// serve sends one request with b's cookies and form straight to f's
+// handler, with ctx as the request's context.
+func serve(t *testing.T, f *fixture, b *browser, method, path string, form url.Values, ctx context.Context) *httptest.ResponseRecorder {
 	t.Helper()
-	form := url.Values{"csrf_token": {token}}
 	r := httptest.NewRequestWithContext(ctx, method, f.srv.URL+path, strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
@@ -203,17 +202,7 @@ func TestLoginAttemptsAreCountedWhenTheClientLeaves(t *testing.T) {
 		}
 		lim.mu.Unlock()
 		form := url.Values{"username": {"alice"}, "password": {"wrong"}, "csrf_token": {token}}
-		r := httptest.NewRequestWithContext(ctx, "POST", f.srv.URL+"/login", strings.NewReader(form.Encode()))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		r.Header.Set("Sec-Fetch-Site", "same-origin")
-		r.Header.Set("Origin", f.srv.URL)
-		u, _ := url.Parse(f.srv.URL)
-		for _, c := range b.jar.Cookies(u) {
-			r.AddCookie(c)
-		}
-		w := httptest.NewRecorder()
-		f.handler.ServeHTTP(w, r)
-		return w.Code
+		return serve(t, f, b, "POST", "/login", form, ctx).Code
 	}
 	if code := guess(true); code != http.StatusUnprocessableEntity {
 		t.Fatalf("guess from a client that left: status %d, want 422", code)
