@@ -31,6 +31,22 @@ func startClusterNode(t *testing.T) string {
 	return addr
 }
 
+// writeThrough sends one request that writes the session through a
+// Manager over st, logging to log, and returns the response's status.
+func writeThrough(t *testing.T, st session.Store, log *slog.Logger) int {
+	t.Helper()
+	m, err := session.New(session.Config{Store: st, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.PutString(r.Context(), "k", "v")
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "http://localhost/", nil))
+	return rec.Code
+}
+
 // startRedis starts a redis-server of the test's own on a free loopback
 // port, with no persistence and the arguments args returns for its data
 // directory, stops it at the end of the test, and returns its address.
@@ -80,20 +96,9 @@ func TestClusterSlotNotServed(t *testing.T) {
 	}
 	rdb := newClusterClient(t, []string{addr})
 	var logs bytes.Buffer // the handler runs on this goroutine
-	m, err := session.New(session.Config{
-		Store:  newStore(t, rdb, "bulwark-test:slots:"),
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m.PutString(r.Context(), "k", "v")
-	}))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "http://localhost/", nil))
-	if rec.Code != http.StatusServiceUnavailable {
-		t.Errorf("status %d, want 503", rec.Code)
+	code := writeThrough(t, newStore(t, rdb, "bulwark-test:slots:"), slog.New(slog.NewTextHandler(&logs, nil)))
+	if code != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503", code)
 	}
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 	if len(lines) != 1 || !strings.Contains(lines[0], "level=ERROR") || !strings.Contains(lines[0], "CLUSTERDOWN") {

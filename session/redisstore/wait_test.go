@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,17 +48,8 @@ func TestWaitTooFewReplicas(t *testing.T) {
 	_, err = st.DeleteUserSessions(ctx, "alice", "")
 	notReplicated("DeleteUserSessions", err)
 
-	m, err := session.New(session.Config{Store: st, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m.PutString(r.Context(), "k", "v")
-	}))
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", "http://localhost/", nil))
-	if w.Code != http.StatusServiceUnavailable {
-		t.Errorf("Manager over an unreplicated commit: status %d, want 503", w.Code)
+	if code := writeThrough(t, st, slog.New(slog.DiscardHandler)); code != http.StatusServiceUnavailable {
+		t.Errorf("Manager over an unreplicated commit: status %d, want 503", code)
 	}
 }
 
