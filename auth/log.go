@@ -43,7 +43,7 @@ func (a *Authenticator) logFault(r *http.Request, msg string, err error, userID 
 }
 
 // unavailable answers r with a 503 and msg, or, when r's client went away,
-// with fault.StatusClientGone (nobody reads it; access logs tell it from a
+// with fault.StatusClientGone (rarely read; access logs tell it from a
 // real outage).
 func unavailable(w http.ResponseWriter, r *http.Request, msg string) {
 	if fault.ClientGone(r.Context()) {
