@@ -87,8 +87,11 @@ type Config struct {
 	PreviousKeys [][]byte
 	// Mode is Full (default) or Tokenless.
 	Mode Mode
-	// ReportOnly logs every violation (the reason that would have rejected
-	// the request) and lets the request through. Use it to roll out. The
+	// ReportOnly lets every request through and logs, for each one some
+	// layer would refuse, one WARN line naming every layer that would
+	// refuse it and those that pass ("Fetch Metadata and token would
+	// refuse; Origin passes"), with the reason that would have rejected
+	// it. Every layer is judged, as with Observe. Use it to roll out. The
 	// handler gets the body intact even when the Protector stopped reading
 	// it (too large, malformed); a multipart body is then kept in memory,
 	// up to MaxBodyBytes, while it is parsed.
@@ -166,6 +169,18 @@ type Config struct {
 	// need their token. To let only some endpoints take non-browser
 	// WebSocket clients, exempt those instead.
 	AllowMissingMetadata bool
+	// Observe, when set, is called once for every request the Protector
+	// judges (unsafe methods and WebSocket handshakes, exempt ones
+	// included) with every layer's verdict, before the request is refused
+	// or served; r is the request the handler or FailureHandler gets. Each
+	// layer is then judged on its own: a request that Fetch Metadata
+	// refuses still has its Origin checked, its secret loaded and its
+	// token read (up to MaxBodyBytes), which costs that request what a
+	// request that passes costs. Enforcement does not change: the first
+	// failure in order decides. Observe runs on the request's goroutine;
+	// it must not keep r or write to a response. nil: each request is
+	// judged only up to its first failure, and nothing more is evaluated.
+	Observe func(r *http.Request, v Verdicts)
 	// FailureHandler serves rejected requests; Reason(r) returns the
 	// reason. Default: a short HTML 403 page.
 	FailureHandler http.Handler
@@ -196,6 +211,7 @@ type Protector struct {
 	exemptMux       *http.ServeMux // Config.ExemptPaths; nil when there are none
 	allowMissing    bool
 	failure         http.Handler
+	observe         func(*http.Request, Verdicts)
 	// defaultPage: failure is the default page without Debug. That page
 	// shows no reason, so a rejection needs no request state (see reject).
 	defaultPage bool
@@ -226,6 +242,7 @@ func New(cfg Config) (*Protector, error) {
 		perForm:      cfg.PerFormTokens,
 		allowMissing: cfg.AllowMissingMetadata,
 		failure:      cfg.FailureHandler,
+		observe:      cfg.Observe,
 		debug:        cfg.Debug,
 		logger:       cfg.Logger,
 	}

@@ -31,7 +31,16 @@ import (
 // (ErrWebSocketOrigin, ErrWebSocketNoOrigin); layers 4 and 5 do not apply,
 // since browsers always send Origin on a handshake and cannot add a token
 // to new WebSocket().
+//
+// With Config.Observe or ReportOnly every layer is judged on its own (see
+// Verdicts); the request is still refused, or logged, for the first
+// failure.
 func (p *Protector) Handler(next http.Handler) http.Handler {
+	if p.judgesAll() {
+		return forward.To(next, func(w http.ResponseWriter, r *http.Request) {
+			p.serveJudged(w, r, next)
+		})
+	}
 	if p.mode == Tokenless {
 		return forward.To(next, func(w http.ResponseWriter, r *http.Request) {
 			p.serveTokenless(w, r, next)
@@ -45,7 +54,8 @@ func (p *Protector) Handler(next http.Handler) http.Handler {
 // serveTokenless runs layers 1 to 4. It adds nothing to the request.
 func (p *Protector) serveTokenless(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	if p.mustCheck(r, next) {
-		if err := p.checkOrigins(r, scheme.IsHTTPS(r, p.trustProxy)); err != nil && p.refuse(w, r, nil, next, err) {
+		if err := p.checkOrigins(r, scheme.IsHTTPS(r, p.trustProxy)); err != nil {
+			p.refuse(w, r, nil, next, err)
 			return
 		}
 	} else if p.refuseHandshake(w, r, next) {
@@ -59,11 +69,11 @@ func (p *Protector) serveTokenless(w http.ResponseWriter, r *http.Request, next 
 func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	secure := scheme.IsHTTPS(r, p.trustProxy)
 	check := p.mustCheck(r, next)
-	var err error
 	if check {
 		// The origin layers need no request state, so a request they
 		// reject never costs one.
-		if err = p.checkOrigins(r, secure); err != nil && p.refuse(w, r, nil, next, err) {
+		if err := p.checkOrigins(r, secure); err != nil {
+			p.refuse(w, r, nil, next, err)
 			return
 		}
 	} else if p.refuseHandshake(w, r, next) {
@@ -72,9 +82,9 @@ func (p *Protector) serveFull(w http.ResponseWriter, r *http.Request, next http.
 	st := p.newState(w, r, secure)
 	st.checked = check
 	defer removeFormFiles(st.req)
-	if check && err == nil {
-		err = p.checkToken(st.req, st)
-		if err != nil && p.refuse(w, st.req, st, next, err) {
+	if check {
+		if err := p.checkToken(st.req, st); err != nil {
+			p.refuse(w, st.req, st, next, err)
 			return
 		}
 	}

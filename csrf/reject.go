@@ -13,17 +13,12 @@ import (
 	"github.com/bulwark-go/bulwark/internal/scheme"
 )
 
-// refuse rejects r for err and reports true or, in ReportOnly mode, logs
-// err and reports false: the request goes on. next is the handler r was
-// headed for, for the warning about an Exempt the Protector cannot see.
-func (p *Protector) refuse(w http.ResponseWriter, r *http.Request, st *state, next http.Handler, err error) bool {
+// refuse rejects r for err. next is the handler r was headed for, for the
+// warning about an Exempt the Protector cannot see. (ReportOnly requests
+// take serveJudged, which logs instead.)
+func (p *Protector) refuse(w http.ResponseWriter, r *http.Request, st *state, next http.Handler, err error) {
 	p.warnIfBlind(r, next)
-	if p.reportOnly {
-		p.logReportOnly(r, err)
-		return false
-	}
 	p.reject(w, r, st, err)
-	return true
 }
 
 // reject is the failure funnel: it logs one WARN line (reason, method,
@@ -74,16 +69,21 @@ func (p *Protector) rejectionState(w http.ResponseWriter, r *http.Request) *stat
 	return st
 }
 
-// logReportOnly logs the reason that would have rejected r.
-func (p *Protector) logReportOnly(r *http.Request, err error) {
+// logReportOnly logs, in one line, every layer that would have refused r:
+// the deciding reason, a sentence over all layers ("Fetch Metadata and
+// token would refuse; Origin passes; ...") and each layer's verdict.
+func (p *Protector) logReportOnly(r *http.Request, v Verdicts) {
+	err := v.Err()
 	level := slog.LevelWarn
 	if err == ErrClientGone {
 		level = slog.LevelDebug
 	}
 	p.logger.LogAttrs(r.Context(), level, "csrf: request would be rejected (report-only)",
 		slog.String("reason", err.Error()),
+		slog.String("layers", v.Summary()),
 		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path))
+		slog.String("path", r.URL.Path),
+		slog.Any("verdicts", v))
 }
 
 // failureHandler is the default FailureHandler: a short 403 page, or with

@@ -31,6 +31,7 @@ type state struct {
 	secret      [secretLen]byte
 	haveSecret  bool
 	secretErr   error // why there is no secret: the token layer's reason
+	formToken   bool  // the token layer matched this form's token (PerFormTokens)
 	storeFailed bool
 	issueCookie bool // a new secret, or a re-signed cookie, must reach the client
 	rotated     bool

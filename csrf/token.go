@@ -137,6 +137,7 @@ func (p *Protector) compare(r *http.Request, st *state, got *[secretLen]byte) er
 		var fs [secretLen]byte
 		formSecret(&fs, &st.secret, r.Method, r.URL.EscapedPath())
 		if subtle.ConstantTimeCompare(got[:], fs[:]) == 1 {
+			st.formToken = true
 			return nil
 		}
 	}

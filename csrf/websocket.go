@@ -17,15 +17,18 @@ import (
 )
 
 // refuseHandshake is the WebSocket layer, for a request the other layers do
-// not check. It refuses (or, in ReportOnly mode, logs) a WebSocket
-// handshake that is not exempt and fails checkHandshake, and reports
-// whether it did. Any other request costs one header lookup.
+// not check. It refuses a WebSocket handshake that is not exempt and fails
+// checkHandshake, and reports whether it did. Any other request costs one
+// header lookup.
 func (p *Protector) refuseHandshake(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
 	if !isWebSocketHandshake(r) || p.isExempt(r, next) {
 		return false
 	}
-	err := p.checkHandshake(r, scheme.IsHTTPS(r, p.trustProxy))
-	return err != nil && p.refuse(w, r, nil, next, err)
+	if err := p.checkHandshake(r, scheme.IsHTTPS(r, p.trustProxy)); err != nil {
+		p.refuse(w, r, nil, next, err)
+		return true
+	}
+	return false
 }
 
 // isWebSocketHandshake reports whether r asks to open a WebSocket: a GET
