@@ -189,93 +189,133 @@ func behaviours() []behaviour {
 	}
 }
 
+// TestBehaviour runs every row twice: as configured, and with
+// Config.Observe set, which judges every layer. The outcome must be the
+// same, and the observed verdicts must decide for the very reason the
+// Protector gave.
 func TestBehaviour(t *testing.T) {
 	for _, c := range behaviours() {
-		t.Run(c.name, func(t *testing.T) {
-			hs := newHarness(t, c.cfg)
-			method := c.method
-			if method == "" {
-				method = "POST"
+		for _, observed := range []bool{false, true} {
+			name := c.name
+			if observed {
+				name += " (observed)"
 			}
-			target := c.target
-			if target == "" {
-				target = "http://example.com/submit"
-			}
-			u, err := url.Parse(target)
-			if err != nil {
-				t.Fatal(err)
-			}
-			base := u.Scheme + "://" + u.Host
+			t.Run(name, func(t *testing.T) { runBehaviour(t, c, observed) })
+		}
+	}
+}
 
-			var cookie, token string
-			if c.cookie != "none" || c.token == "" || c.token == "other" || strings.HasPrefix(c.token, "form") {
-				mintBase := base
-				if c.cookie == "http" {
-					mintBase = "http://" + u.Host
-				}
-				cookie, token = hs.mint(t, mintBase+"/token", c.mintWith, c.mintHeaders...)
-			}
-			switch {
-			case c.token == "none":
-				token = ""
-			case c.token == "other":
-				_, token = newHarness(t, c.cfg).mint(t, base+"/token", "")
-			case strings.HasPrefix(c.token, "raw:"):
-				token = strings.TrimPrefix(c.token, "raw:")
-			case strings.HasPrefix(c.token, "form:"):
-				parts := strings.SplitN(c.token, ":", 3)
-				_, token = hs.mint(t, "GET "+base+"/formtoken?m="+url.QueryEscape(parts[1])+"&a="+url.QueryEscape(parts[2]), cookie)
-			case strings.HasPrefix(c.token, "form-forged:"):
-				// A per-form token minted by a PerFormTokens protector with
-				// the same key, replayed where per-form tokens are off.
-				var secret [secretLen]byte
-				dec := strings.Split(cookie, "=")[1]
-				var raw [cookieRawLen]byte
-				decodeBase64(raw[:], dec)
-				copy(secret[:], raw[:secretLen])
-				var fs [secretLen]byte
-				formSecret(&fs, &secret, "POST", "/b")
-				token = maskToken(&fs)
-			}
-			switch {
-			case c.cookie == "none":
-				cookie = ""
-			case c.cookie == "tampered":
-				b := []byte(cookie)
-				i := strings.IndexByte(cookie, '=') + 5
-				if b[i] == 'A' {
-					b[i] = 'B'
-				} else {
-					b[i] = 'A'
-				}
-				cookie = string(b)
-			case strings.HasPrefix(c.cookie, "raw:"):
-				cookie = strings.TrimPrefix(c.cookie, "raw:")
-			}
-			if c.sendWith != "" {
-				if c.mintWith == "" {
-					cookie = strings.Trim(cookie+"; "+c.sendWith, "; ")
-				} else {
-					cookie = strings.Replace(cookie, c.mintWith, c.sendWith, 1)
-				}
-			}
+func runBehaviour(t *testing.T, c behaviour, observed bool) {
+	cfg := c.cfg
+	var seen []Verdicts
+	if observed {
+		cfg.Observe = func(_ *http.Request, v Verdicts) { seen = append(seen, v) }
+	}
+	hs := newHarness(t, cfg)
+	seen = nil // minting is a GET: never judged
+	method := c.method
+	if method == "" {
+		method = "POST"
+	}
+	target := c.target
+	if target == "" {
+		target = "http://example.com/submit"
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := u.Scheme + "://" + u.Host
 
-			r := buildRequest(t, hs.p, method, target, c.in, token)
-			if cookie != "" {
-				r.Header.Set("Cookie", cookie)
-			}
-			for i := 0; i+1 < len(c.headers); i += 2 {
-				r.Header.Add(c.headers[i], c.headers[i+1])
-			}
-			w := hs.do(r)
-			hs.expect(t, w, c.want)
-			if c.want == nil && method != "HEAD" && c.in == "multipart" && !strings.Contains(w.Body.String(), "alice") {
-				t.Fatalf("handler could not read the multipart form: %q", w.Body.String())
-			}
-			if c.want == nil && (c.in == "" || c.in == "form") && method == "POST" && !strings.Contains(target, "exempt") && !strings.Contains(w.Body.String(), "alice") {
-				t.Fatalf("handler could not read the form: %q", w.Body.String())
-			}
-		})
+	var cookie, token string
+	if c.cookie != "none" || c.token == "" || c.token == "other" || strings.HasPrefix(c.token, "form") {
+		mintBase := base
+		if c.cookie == "http" {
+			mintBase = "http://" + u.Host
+		}
+		cookie, token = hs.mint(t, mintBase+"/token", c.mintWith, c.mintHeaders...)
+	}
+	switch {
+	case c.token == "none":
+		token = ""
+	case c.token == "other":
+		_, token = newHarness(t, c.cfg).mint(t, base+"/token", "")
+	case strings.HasPrefix(c.token, "raw:"):
+		token = strings.TrimPrefix(c.token, "raw:")
+	case strings.HasPrefix(c.token, "form:"):
+		parts := strings.SplitN(c.token, ":", 3)
+		_, token = hs.mint(t, "GET "+base+"/formtoken?m="+url.QueryEscape(parts[1])+"&a="+url.QueryEscape(parts[2]), cookie)
+	case strings.HasPrefix(c.token, "form-forged:"):
+		// A per-form token minted by a PerFormTokens protector with
+		// the same key, replayed where per-form tokens are off.
+		var secret [secretLen]byte
+		dec := strings.Split(cookie, "=")[1]
+		var raw [cookieRawLen]byte
+		decodeBase64(raw[:], dec)
+		copy(secret[:], raw[:secretLen])
+		var fs [secretLen]byte
+		formSecret(&fs, &secret, "POST", "/b")
+		token = maskToken(&fs)
+	}
+	switch {
+	case c.cookie == "none":
+		cookie = ""
+	case c.cookie == "tampered":
+		b := []byte(cookie)
+		i := strings.IndexByte(cookie, '=') + 5
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		cookie = string(b)
+	case strings.HasPrefix(c.cookie, "raw:"):
+		cookie = strings.TrimPrefix(c.cookie, "raw:")
+	}
+	if c.sendWith != "" {
+		if c.mintWith == "" {
+			cookie = strings.Trim(cookie+"; "+c.sendWith, "; ")
+		} else {
+			cookie = strings.Replace(cookie, c.mintWith, c.sendWith, 1)
+		}
+	}
+
+	r := buildRequest(t, hs.p, method, target, c.in, token)
+	if cookie != "" {
+		r.Header.Set("Cookie", cookie)
+	}
+	for i := 0; i+1 < len(c.headers); i += 2 {
+		r.Header.Add(c.headers[i], c.headers[i+1])
+	}
+	w := hs.do(r)
+	hs.expect(t, w, c.want)
+	if observed && !c.cfg.ReportOnly { // a ReportOnly Protector refuses nothing
+		checkObserved(t, r, seen, hs.reason)
+	}
+	if c.want == nil && method != "HEAD" && c.in == "multipart" && !strings.Contains(w.Body.String(), "alice") {
+		t.Fatalf("handler could not read the multipart form: %q", w.Body.String())
+	}
+	if c.want == nil && (c.in == "" || c.in == "form") && method == "POST" && !strings.Contains(target, "exempt") && !strings.Contains(w.Body.String(), "alice") {
+		t.Fatalf("handler could not read the form: %q", w.Body.String())
+	}
+}
+
+// checkObserved checks what Observe saw of r: nothing for a safe request
+// that is not a handshake, else one set of verdicts whose Err is the very
+// reason the Protector refused r for (nil when it passed).
+func checkObserved(t *testing.T, r *http.Request, seen []Verdicts, reason error) {
+	t.Helper()
+	if safeMethod(r.Method) && !isWebSocketHandshake(r) {
+		if len(seen) != 0 {
+			t.Fatalf("Observe saw a safe request: %v", seen)
+		}
+		return
+	}
+	if len(seen) != 1 {
+		t.Fatalf("Observe called %d times, want 1", len(seen))
+	}
+	if got := seen[0].Err(); got != reason {
+		t.Fatalf("observed verdicts decide %v, the Protector refused for %v (verdicts %v)", got, reason, seen[0].Summary())
 	}
 }
 

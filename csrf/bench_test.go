@@ -37,6 +37,11 @@ func BenchmarkCrossSiteRejection(b *testing.B) {
 		p, _ := New(Config{Mode: Tokenless, Logger: quietLogger()})
 		benchServe(b, p.Handler(http.HandlerFunc(bareApp)), crossSiteRequest)
 	})
+	// Observe judges every layer: the rejected request's token is read too.
+	b.Run("full-observed", func(b *testing.B) {
+		p, _ := New(Config{Key: testKey, Logger: quietLogger(), Observe: func(*http.Request, Verdicts) {}})
+		benchServe(b, p.Handler(http.HandlerFunc(bareApp)), crossSiteRequest)
+	})
 }
 
 func BenchmarkValidPOST(b *testing.B) {
@@ -55,6 +60,8 @@ func BenchmarkValidPOST(b *testing.B) {
 	}
 	b.Run("bare", func(b *testing.B) { benchServe(b, http.HandlerFunc(bareApp), mk) })
 	b.Run("full", func(b *testing.B) { benchServe(b, p.Handler(http.HandlerFunc(bareApp)), mk) })
+	observed, _ := New(Config{Key: testKey, Logger: quietLogger(), Observe: func(*http.Request, Verdicts) {}})
+	b.Run("full-observed", func(b *testing.B) { benchServe(b, observed.Handler(http.HandlerFunc(bareApp)), mk) })
 	tl, _ := New(Config{Mode: Tokenless, Logger: quietLogger()})
 	b.Run("tokenless", func(b *testing.B) { benchServe(b, tl.Handler(http.HandlerFunc(bareApp)), mk) })
 	b.Run("CrossOriginProtection", func(b *testing.B) {

@@ -191,8 +191,20 @@
 // closed with ErrNoMetadata when a request carries none of Sec-Fetch-Site,
 // Origin and Referer, unless Config.AllowMissingMetadata; in Tokenless mode
 // a present Referer is checked over plain HTTP too. It adds no allocation to
-// a passing request. ReportOnly logs the reason that would have rejected a
-// request and lets it through, for a gradual rollout.
+// a passing request. ReportOnly lets every request through and logs, in
+// one line, every layer that would have refused it ("Fetch Metadata and
+// token would refuse; Origin passes"), for a gradual rollout.
+//
+// # Every layer's verdict
+//
+// The Protector stops at the first layer that fails, so a request refused
+// by Fetch Metadata says nothing of whether its Origin or its token would
+// have stopped it too. Config.Observe asks for every layer's verdict:
+// each layer is judged on its own (pass, fail with its reason, or not
+// applicable) and the Verdicts are handed to Observe before the request
+// is refused or served. Enforcement does not change: the first failure
+// decides (Verdicts.Decided, Verdicts.Err). Without Observe or ReportOnly
+// nothing beyond the first failure is evaluated.
 //
 // # WebSockets
 //

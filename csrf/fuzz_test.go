@@ -263,3 +263,68 @@ func checkSelfOrigin(t *testing.T, origin, host string, secure bool) {
 		}
 	}
 }
+
+// FuzzVerdicts: with Config.Observe set the Protector answers every request
+// as it does without, and the observed verdicts decide for the very reason
+// it refuses for: judging every layer never changes enforcement.
+func FuzzVerdicts(f *testing.F) {
+	f.Add("http://example.com", "", "same-origin", "", "csrf_token=abc", false, false, false, true)
+	f.Add("https://evil.example", "https://evil.example/", "cross-site", "", "", true, false, false, true)
+	f.Add("", "https://example.com/a", "", "", "", true, true, false, false)
+	f.Add("null", "", "same-site", "", "", false, false, true, true)
+	f.Add("", "", "cross-site", "", "", false, false, true, false)
+	for _, mode := range []Mode{Full, Tokenless} {
+		f.Add("", "", "", "", "", false, mode == Tokenless, false, false)
+	}
+	plain := map[Mode]*harness{}
+	observed := map[Mode]*harness{}
+	var seen []Verdicts
+	for _, mode := range []Mode{Full, Tokenless} {
+		plain[mode] = newHarness(f, Config{Mode: mode, MaxBodyBytes: 1 << 16})
+		observed[mode] = newHarness(f, Config{Mode: mode, MaxBodyBytes: 1 << 16,
+			Observe: func(_ *http.Request, v Verdicts) { seen = append(seen, v) }})
+	}
+	cookie, token := plain[Full].mint(f, "http://example.com/token", "")
+	f.Fuzz(func(t *testing.T, origin, referer, sfs, hdrToken, body string, secure, tokenless, handshake, withCookie bool) {
+		mode := Full
+		if tokenless {
+			mode = Tokenless
+		}
+		build := func() *http.Request {
+			target := "http://example.com/x"
+			if secure {
+				target = "https://example.com/x"
+			}
+			method := "POST"
+			if handshake {
+				method = "GET"
+			}
+			r := newRequest(method, target, strings.NewReader(strings.ReplaceAll(body, "TOKEN", token)))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if handshake {
+				r.Header.Set("Upgrade", "websocket")
+			}
+			if withCookie {
+				r.Header.Set("Cookie", cookie)
+			}
+			for k, v := range map[string]string{"Origin": origin, "Referer": referer, "Sec-Fetch-Site": sfs, "X-CSRF-Token": strings.ReplaceAll(hdrToken, "TOKEN", token)} {
+				if v != "" {
+					r.Header.Set(k, v)
+				}
+			}
+			return r
+		}
+		w1 := plain[mode].do(build())
+		seen = nil
+		w2 := observed[mode].do(build())
+		if w1.Code != w2.Code || plain[mode].reason != observed[mode].reason {
+			t.Fatalf("without Observe %d %v, with Observe %d %v", w1.Code, plain[mode].reason, w2.Code, observed[mode].reason)
+		}
+		if len(seen) != 1 {
+			t.Fatalf("Observe called %d times", len(seen))
+		}
+		if got := seen[0].Err(); got != observed[mode].reason {
+			t.Fatalf("verdicts decide %v, the Protector refused for %v", got, observed[mode].reason)
+		}
+	})
+}

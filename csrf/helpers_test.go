@@ -68,7 +68,7 @@ type harness struct {
 	failed bool
 }
 
-func newHarness(t *testing.T, cfg Config) *harness {
+func newHarness(t testing.TB, cfg Config) *harness {
 	t.Helper()
 	hs := &harness{}
 	if cfg.Logger == nil {
@@ -106,7 +106,7 @@ func newRequest(method, target string, body io.Reader) *http.Request {
 
 // mint does a GET through the Protector and returns the Cookie header
 // value (csrf cookie plus any extra cookies) and a token.
-func (hs *harness) mint(t *testing.T, target string, extraCookies string, headers ...string) (cookie, token string) {
+func (hs *harness) mint(t testing.TB, target string, extraCookies string, headers ...string) (cookie, token string) {
 	t.Helper()
 	var u *url.URL
 	if strings.HasPrefix(target, "GET ") {
