@@ -70,15 +70,15 @@ func formValue(body []byte, name string) ([]byte, bool) {
 
 // readBody reads an urlencoded body (at most MaxBodyBytes) and puts a
 // replay of it back in r.Body, so the handler's ParseForm sees it intact.
-// In ReportOnly mode a body it could not read completely is given back to
-// the handler as it was: the bytes read so far, then the rest.
+// When every layer is judged (ReportOnly, Observe), a body it could not
+// read completely is given back as it was: the bytes read so far, then the rest.
 func (p *Protector) readBody(r *http.Request, st *state) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
 	body, err := p.readAll(r)
 	if err != nil {
-		if p.reportOnly {
+		if p.judgesAll() {
 			r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
 		}
 		return nil, err

@@ -172,13 +172,18 @@ type Config struct {
 	// Observe, when set, is called once for every request the Protector
 	// judges (unsafe methods and WebSocket handshakes, exempt ones
 	// included) with every layer's verdict, before the request is refused
-	// or served; r is the request the handler or FailureHandler gets. Each
-	// layer is then judged on its own: a request that Fetch Metadata
-	// refuses still has its Origin checked, its secret loaded and its
-	// token read (up to MaxBodyBytes), which costs that request what a
-	// request that passes costs. Enforcement does not change: the first
-	// failure in order decides. Observe runs on the request's goroutine;
-	// it must not keep r or write to a response. nil: each request is
+	// or served. r is the request as the Protector received it, without
+	// its CSRF state: Token and Rotate do nothing on it, so Observe cannot
+	// change the secret of a request about to be refused. Each layer is
+	// judged on its own: a request that Fetch Metadata refuses still has
+	// its Origin checked, its secret loaded (a SecretStore round trip) and
+	// its token read (its body up to MaxBodyBytes), which costs that
+	// request what a request that passes costs. A body the token layer
+	// could not read whole is given back as it came, as in ReportOnly
+	// mode; one it read is given back, or handed over parsed (r.PostForm,
+	// r.MultipartForm), to the FailureHandler too. Enforcement does not
+	// change: the request is refused for Verdicts.Err. Observe runs on the
+	// request's goroutine and must not keep r. nil: each request is
 	// judged only up to its first failure, and nothing more is evaluated.
 	Observe func(r *http.Request, v Verdicts)
 	// FailureHandler serves rejected requests; Reason(r) returns the

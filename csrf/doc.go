@@ -202,8 +202,8 @@
 // have stopped it too. Config.Observe asks for every layer's verdict:
 // each layer is judged on its own (pass, fail with its reason, or not
 // applicable) and the Verdicts are handed to Observe before the request
-// is refused or served. Enforcement does not change: the first failure
-// decides (Verdicts.Decided, Verdicts.Err). Without Observe or ReportOnly
+// is refused or served. Enforcement does not change: the Protector refuses
+// for the deciding failure (Verdicts.Decided, Verdicts.Err). Without Observe or ReportOnly
 // nothing beyond the first failure is evaluated.
 //
 // # WebSockets

@@ -265,31 +265,31 @@ func checkSelfOrigin(t *testing.T, origin, host string, secure bool) {
 }
 
 // FuzzVerdicts: with Config.Observe set the Protector answers every request
-// as it does without, and the observed verdicts decide for the very reason
-// it refuses for: judging every layer never changes enforcement.
+// as it does without (status, reason, Set-Cookie, what the handler read),
+// and the observed verdicts decide for the very reason it refuses for:
+// judging every layer never changes enforcement.
 func FuzzVerdicts(f *testing.F) {
-	f.Add("http://example.com", "", "same-origin", "", "csrf_token=abc", false, false, false, true)
-	f.Add("https://evil.example", "https://evil.example/", "cross-site", "", "", true, false, false, true)
-	f.Add("", "https://example.com/a", "", "", "", true, true, false, false)
-	f.Add("null", "", "same-site", "", "", false, false, true, true)
-	f.Add("", "", "cross-site", "", "", false, false, true, false)
-	for _, mode := range []Mode{Full, Tokenless} {
-		f.Add("", "", "", "", "", false, mode == Tokenless, false, false)
-	}
-	plain := map[Mode]*harness{}
-	observed := map[Mode]*harness{}
+	f.Add("http://example.com", "", "same-origin", "", "csrf_token=abc", false, uint8(0), false, true)
+	f.Add("https://evil.example", "https://evil.example/", "cross-site", "", "name=x&csrf_token=TOKEN", true, uint8(0), false, true)
+	f.Add("", "https://example.com/a", "", "", "", true, uint8(1), false, false)
+	f.Add("null", "", "same-site", "", "", false, uint8(0), true, true)
+	f.Add("", "", "cross-site", "", "", false, uint8(0), true, false)
+	f.Add("", "", "", "TOKEN", "", true, uint8(3), false, true)
+	f.Add("", "", "", "", "", true, uint8(4), false, false)
+	f.Add("http://example.com", "", "", "", "csrf_token=TOKEN", false, uint8(2), false, true)
+	configs := []Config{{}, {Mode: Tokenless}, {PerFormTokens: true}, {AllowMissingMetadata: true},
+		{Mode: Tokenless, AllowMissingMetadata: true}, {ExemptPaths: []string{"POST /x"}}}
+	var plain, observed []*harness
 	var seen []Verdicts
-	for _, mode := range []Mode{Full, Tokenless} {
-		plain[mode] = newHarness(f, Config{Mode: mode, MaxBodyBytes: 1 << 16})
-		observed[mode] = newHarness(f, Config{Mode: mode, MaxBodyBytes: 1 << 16,
-			Observe: func(_ *http.Request, v Verdicts) { seen = append(seen, v) }})
+	for _, cfg := range configs {
+		cfg.MaxBodyBytes = 1 << 16
+		plain = append(plain, newHarness(f, cfg))
+		cfg.Observe = func(_ *http.Request, v Verdicts) { seen = append(seen, v) }
+		observed = append(observed, newHarness(f, cfg))
 	}
-	cookie, token := plain[Full].mint(f, "http://example.com/token", "")
-	f.Fuzz(func(t *testing.T, origin, referer, sfs, hdrToken, body string, secure, tokenless, handshake, withCookie bool) {
-		mode := Full
-		if tokenless {
-			mode = Tokenless
-		}
+	cookie, token := plain[0].mint(f, "http://example.com/token", "")
+	f.Fuzz(func(t *testing.T, origin, referer, sfs, hdrToken, body string, secure bool, config uint8, handshake, withCookie bool) {
+		i := int(config) % len(configs)
 		build := func() *http.Request {
 			target := "http://example.com/x"
 			if secure {
@@ -314,17 +314,20 @@ func FuzzVerdicts(f *testing.F) {
 			}
 			return r
 		}
-		w1 := plain[mode].do(build())
+		w1 := plain[i].do(build())
 		seen = nil
-		w2 := observed[mode].do(build())
-		if w1.Code != w2.Code || plain[mode].reason != observed[mode].reason {
-			t.Fatalf("without Observe %d %v, with Observe %d %v", w1.Code, plain[mode].reason, w2.Code, observed[mode].reason)
+		w2 := observed[i].do(build())
+		if w1.Code != w2.Code || plain[i].reason != observed[i].reason || w1.Body.String() != w2.Body.String() {
+			t.Fatalf("without Observe %d %v %q, with Observe %d %v %q", w1.Code, plain[i].reason, w1.Body, w2.Code, observed[i].reason, w2.Body)
+		}
+		if c1, c2 := len(w1.Header()["Set-Cookie"]), len(w2.Header()["Set-Cookie"]); c1 != c2 {
+			t.Fatalf("Set-Cookie: %d without Observe, %d with it", c1, c2)
 		}
 		if len(seen) != 1 {
 			t.Fatalf("Observe called %d times", len(seen))
 		}
-		if got := seen[0].Err(); got != observed[mode].reason {
-			t.Fatalf("verdicts decide %v, the Protector refused for %v", got, observed[mode].reason)
+		if got := seen[0].Err(); got != observed[i].reason {
+			t.Fatalf("verdicts decide %v, the Protector refused for %v", got, observed[i].reason)
 		}
 	})
 }

@@ -21,6 +21,7 @@ func (p *Protector) judgesAll() bool { return p.observe != nil || p.reportOnly }
 // refused for the deciding failure or, in ReportOnly mode, logged and
 // served.
 func (p *Protector) serveJudged(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	received := r // what Observe gets: no state, so no Token or Rotate
 	secure := scheme.IsHTTPS(r, p.trustProxy)
 	handshake := isWebSocketHandshake(r)
 	var st *state
@@ -39,7 +40,7 @@ func (p *Protector) serveJudged(w http.ResponseWriter, r *http.Request, next htt
 	}
 	v := p.judge(r, st, secure, exempt, handshake)
 	if p.observe != nil {
-		p.observe(r, v)
+		p.observe(received, v)
 	}
 	if err := v.Err(); err != nil {
 		p.warnIfBlind(r, next)
@@ -118,6 +119,8 @@ func (p *Protector) judgeReferer(v *Verdicts, m *metadata) {
 		v.set(LayerReferer, NotApplicable, nil, "plain HTTP: the token decides")
 	case !m.secure && len(m.referer) == 0:
 		v.set(LayerReferer, NotApplicable, nil, "no Referer header")
+	case len(m.referer) == 0 && p.allowMissing && len(m.fetchSite) == 0:
+		v.set(LayerReferer, NotApplicable, nil, "no browser metadata: AllowMissingMetadata")
 	default:
 		v.setErr(LayerReferer, p.checkReferer(m), "the request's own origin, or a trusted one")
 	}
@@ -135,10 +138,8 @@ func (p *Protector) judgeToken(v *Verdicts, r *http.Request, st *state) {
 	switch {
 	case !p.perForm:
 		v.set(LayerFormBinding, NotApplicable, nil, "PerFormTokens is off")
-	case err == ErrTokenMismatch:
-		v.set(LayerFormBinding, Fail, err, "")
 	case err != nil:
-		v.set(LayerFormBinding, NotApplicable, nil, "no token to compare")
+		v.set(LayerFormBinding, NotApplicable, nil, "no valid token to bind")
 	case st.formToken:
 		v.set(LayerFormBinding, Pass, nil, "this form's token")
 	default:

@@ -119,19 +119,21 @@ func readToken(got *[secretLen]byte, part io.Reader) error {
 // a parse of the whole form can reach: ParseMultipartForm reads the bytes
 // the scan read and then the rest of the body, within MaxBodyBytes (net/http
 // spills files beyond 32 MiB of memory to disk; serveFull removes them).
-// The handler gets the parsed form in r.MultipartForm. In ReportOnly mode
-// a form that fails to parse is given back to the handler whole.
+// The handler gets the parsed form in r.MultipartForm. When every layer
+// is judged (ReportOnly, Observe), a form that fails to parse is given
+// back whole, to the handler or the FailureHandler.
 func (p *Protector) parseForm(got *[secretLen]byte, r *http.Request, orig io.ReadCloser, rec *recorder) error {
 	if r.ContentLength > p.maxBody {
 		r.Body = rec.replay(orig)
 		return ErrBodyTooLarge
 	}
 	scanned := rec.b[:len(rec.b):len(rec.b)]
-	// Only a request that goes on whatever happens needs all of it kept.
-	rec.stop = !p.reportOnly
+	// Only a request judged whole needs all of it kept: it goes on, or
+	// reaches the FailureHandler, whatever the parse does.
+	rec.stop = !p.judgesAll()
 	r.Body = readCloser{io.MultiReader(bytes.NewReader(scanned), rec), orig}
 	if err := r.ParseMultipartForm(min(p.maxBody, 32<<20)); err != nil {
-		if p.reportOnly {
+		if p.judgesAll() {
 			r.Form, r.PostForm, r.MultipartForm = nil, nil, nil
 			r.Body = rec.replay(orig)
 		}

@@ -15,7 +15,8 @@ const maxRefererLen = 4096
 // and same-origin or trusted (Django's rules). Plain-HTTP requests pass on
 // to the token in Full mode, so http://localhost works without
 // configuration; in Tokenless mode a present Referer is always checked,
-// since it is the only evidence left.
+// since it is the only evidence left. With Config.AllowMissingMetadata a
+// request with no Sec-Fetch-Site, Origin or Referer at all passes.
 func (p *Protector) checkReferer(m *metadata) error {
 	ref := m.referer
 	switch {
@@ -23,6 +24,8 @@ func (p *Protector) checkReferer(m *metadata) error {
 		return nil // the Origin layer has decided
 	case !m.secure && (p.mode == Full || len(ref) == 0):
 		return nil
+	case len(ref) == 0 && p.allowMissing && len(m.fetchSite) == 0:
+		return nil // no browser metadata at all (Config.AllowMissingMetadata)
 	case len(ref) == 0:
 		return ErrNoReferer
 	case len(ref) > 1:

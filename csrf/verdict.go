@@ -29,7 +29,8 @@ const (
 	LayerToken
 	// LayerFormBinding is the per-form binding of the token
 	// (Config.PerFormTokens): it passes a token made by FormToken for this
-	// request's method and path.
+	// request's method and path, and does not apply to a global token or
+	// to a token the token layer refused.
 	LayerFormBinding
 
 	numLayers = iota
@@ -132,8 +133,10 @@ func (v Verdicts) All() []Verdict {
 
 // Decided returns the verdict of the layer that decided the request: the
 // exemption that let it skip every check, or the failure the Protector
-// refuses it for (the first in enforcement order). It reports false when
-// the request passed every layer that applied.
+// refuses it for. That is the first failure in enforcement order, except
+// on a WebSocket handshake without an Origin header, which the missing
+// Origin decides (it is checked first). Decided reports false when the
+// request passed every layer that applied.
 func (v Verdicts) Decided() (Verdict, bool) {
 	if !v.hasDecided {
 		return Verdict{}, false

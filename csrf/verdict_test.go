@@ -1,8 +1,11 @@
 package csrf
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -60,9 +63,9 @@ func verdictCases() []verdictCase {
 			headers: sameOrigin, token: "form:/a", layers: [numLayers]want{na, pass, pass, na, pass, pass}, decided: numLayers},
 		{name: "a global token is not bound to a form", cfg: Config{PerFormTokens: true}, headers: sameOrigin,
 			layers: [numLayers]want{na, pass, pass, na, pass, na}, decided: numLayers},
-		{name: "another form's token fails the token and the binding", cfg: Config{PerFormTokens: true},
+		{name: "another form's token fails the token layer", cfg: Config{PerFormTokens: true},
 			target: "http://example.com/b", headers: sameOrigin, token: "form:/a",
-			layers: [numLayers]want{na, pass, pass, na, fails(ErrTokenMismatch), fails(ErrTokenMismatch)}, decided: LayerToken},
+			layers: [numLayers]want{na, pass, pass, na, fails(ErrTokenMismatch), na}, decided: LayerToken},
 		{name: "Tokenless has no token layer", cfg: Config{Mode: Tokenless}, headers: evil, token: "none",
 			layers: [numLayers]want{na, fails(ErrCrossSite), fails(ErrBadOrigin), na, na, na}, decided: LayerFetchMetadata},
 		{name: "Tokenless without any metadata", cfg: Config{Mode: Tokenless}, token: "none",
@@ -218,5 +221,80 @@ func TestVerdictStrings(t *testing.T) {
 	}
 	if _, ok := v.Decided(); ok || v.Err() != nil || len(v.Failed()) != 0 || len(v.All()) != int(numLayers) {
 		t.Errorf("zero Verdicts: decided %v, err %v, failed %v", ok, v.Err(), v.Failed())
+	}
+}
+
+// TestObserveCannotTouchTheSecret: the request Observe gets carries no
+// CSRF state, so Token and Rotate do nothing on it, and a request about
+// to be refused keeps its client's secret.
+func TestObserveCannotTouchTheSecret(t *testing.T) {
+	store := &memStore{secret: bytes.Repeat([]byte{7}, secretLen)}
+	var token string
+	var rotateErr error
+	p := mustNew(t, Config{Secrets: store, Observe: func(r *http.Request, _ Verdicts) {
+		token, rotateErr = Token(r), Rotate(httptest.NewRecorder(), r)
+	}})
+	w := serve(p, renderNothing, crossSitePost("http://example.com/notes"))
+	if w.Code != http.StatusForbidden || token != "" || !errors.Is(rotateErr, ErrNoProtector) {
+		t.Fatalf("status %d; Token in Observe %q, Rotate %v; want 403, \"\", ErrNoProtector", w.Code, token, rotateErr)
+	}
+	if !bytes.Equal(store.secret, bytes.Repeat([]byte{7}, secretLen)) {
+		t.Fatal("the secret changed")
+	}
+}
+
+// TestObservedFailureHandlerGetsTheBody: a FailureHandler reads the form of
+// a request an origin layer refused as it does without Observe, though the
+// token layer has read the body meanwhile (the token is invalid, or the
+// body cannot be read whole).
+func TestObservedFailureHandlerGetsTheBody(t *testing.T) {
+	multi, multiType := multipartBody(t, "csrf_token", "")
+	bodies := map[string]func() *http.Request{
+		"urlencoded": func() *http.Request {
+			r := crossSitePost("http://example.com/notes")
+			r.Body = io.NopCloser(strings.NewReader("name=alice&csrf_token=x"))
+			r.ContentLength = -1
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		},
+		"truncated urlencoded": func() *http.Request {
+			r := crossSitePost("http://example.com/notes")
+			r.Body = io.NopCloser(strings.NewReader("name=alice"))
+			r.ContentLength = 100
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		},
+		"multipart, file first": func() *http.Request {
+			r := crossSitePost("http://example.com/notes")
+			r.Body = io.NopCloser(bytes.NewReader(multi.Bytes()))
+			r.ContentLength = int64(multi.Len())
+			r.Header.Set("Content-Type", multiType)
+			return r
+		},
+	}
+	for name, mk := range bodies {
+		t.Run(name, func(t *testing.T) {
+			seen := map[bool]string{}
+			for _, observed := range []bool{false, true} {
+				cfg := Config{FailureHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+						seen[observed] = "error " + err.Error()
+						return
+					}
+					seen[observed] = r.FormValue("name")
+				})}
+				if observed {
+					cfg.Observe = func(*http.Request, Verdicts) {}
+				}
+				hs := newHarness(t, cfg)
+				cookie, _ := hs.mint(t, "http://example.com/token", "")
+				r := mk() // with the cookie, the token layer reads the body
+				r.Header.Set("Cookie", cookie)
+				hs.do(r)
+			}
+			if seen[false] != seen[true] {
+				t.Fatalf("the FailureHandler read %q without Observe, %q with it", seen[false], seen[true])
+			}
+		})
 	}
 }
