@@ -131,12 +131,13 @@ func csrfResult(f layerFacts, key string, l csrf.Layer) LayerResult {
 
 func logoutResult(f layerFacts) LayerResult {
 	r := LayerResult{Layer: LayerKeyLogout, Result: ResultNotApplicable, Off: f.unsafe || f.lab.switches.GETLogout}
+	allowed := f.unsafe || (f.lab.switches.GETLogout && f.method == http.MethodGet)
 	switch {
 	case f.path != "/logout":
 		r.Reason = "not a logout"
 	case f.method == http.MethodPost:
 		r.Reason = "a POST may log out"
-	case r.Off:
+	case allowed:
 		r.Result, r.Reason = ResultLetThrough, f.method+" may log out (POST-only would have answered 405)"
 	case f.status == http.StatusMethodNotAllowed:
 		r.Result, r.Reason = ResultStopped, f.method+" cannot log out: 405, Allow: POST"

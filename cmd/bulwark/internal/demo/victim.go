@@ -64,7 +64,15 @@ func (d *Demo) parseVictimTemplates() (map[string]*template.Template, error) {
 	funcs["slug"] = slug
 	funcs["layerKeys"] = func() []string { return LayerKeys }
 	funcs["layerTitle"] = func(key string) string { return layerTitles[key] }
-	funcs["labPreset"] = func() string { sw, _ := d.lab.snapshot(); return matchPreset(sw) }
+	// The pages show the switches that applied to their own request.
+	funcs["labOf"] = func(r *http.Request) LabSwitches {
+		if r == nil {
+			sw, _ := d.lab.snapshot()
+			return sw
+		}
+		return d.labSnapshot(r)
+	}
+	funcs["presetOf"] = matchPreset
 	funcs["ago"] = func(t time.Time) string { return t.Local().Format("15:04:05") }
 	out := make(map[string]*template.Template, len(victimPages))
 	for _, p := range victimPages {
@@ -481,7 +489,8 @@ func (d *Demo) attackLogPage(w http.ResponseWriter, r *http.Request) {
 type AttackLogResponse struct {
 	// Unsafe reports whether the app runs in unsafe mode.
 	Unsafe bool `json:"unsafe"`
-	// CookieSameSite is the session cookie's SameSite attribute.
+	// CookieSameSite is the session cookie's SameSite attribute, as the
+	// lab's switch sets it now.
 	CookieSameSite string `json:"cookie_samesite"`
 	// Entries are the logged requests, newest first.
 	Entries []Entry `json:"entries"`
@@ -490,7 +499,7 @@ type AttackLogResponse struct {
 func (d *Demo) attackLogJSON(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, AttackLogResponse{
 		Unsafe:         d.cfg.Unsafe,
-		CookieSameSite: sameSiteName(d.cfg.CookieSameSite),
+		CookieSameSite: d.labSnapshot(r).SameSite,
 		Entries:        d.attacks.Entries(),
 	})
 }
