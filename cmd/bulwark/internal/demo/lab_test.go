@@ -419,3 +419,25 @@ func TestLabUnsafeMode(t *testing.T) {
 		t.Errorf("Lab() = %+v", lab)
 	}
 }
+
+// TestLabOffLoopback: a demo listening on every interface has no lab.
+func TestLabOffLoopback(t *testing.T) {
+	d := newDemo(t, demo.Config{Addr: "0.0.0.0:0", AttackerAddr: "127.0.0.1:0"})
+	v, a, err := d.Listen(context.Background())
+	if err != nil {
+		t.Skipf("cannot listen on 0.0.0.0 here: %v", err)
+	}
+	v.Close()
+	a.Close()
+	if d.Lab().Available {
+		t.Error("the lab is available on a demo listening on 0.0.0.0")
+	}
+	c := newClient(t, d.Victim())
+	c.remote = loopback
+	if res := c.do("GET", "/api/lab", "", nil); res.StatusCode != http.StatusForbidden || !strings.Contains(res.body, "non-loopback") {
+		t.Errorf("GET /api/lab: %d %q", res.StatusCode, res.body)
+	}
+	if err := d.ApplyPreset("get-logout"); err == nil || d.Lab().Preset != "all" {
+		t.Errorf("ApplyPreset on a public demo: %v, preset %q", err, d.Lab().Preset)
+	}
+}
