@@ -106,8 +106,10 @@ func matchPreset(s LabSwitches) string {
 	return ""
 }
 
-// Lab switch names and values, as the lab's forms send them.
-var labValues = map[string][2]string{ // layer: {value for on/Lax/post, value for off/None/get}
+// labValues are the switches' names and values as the lab's forms send
+// them: for each, the value that turns the defence on (Lax, POST only, on)
+// and the one that turns it off.
+var labValues = map[string][2]string{
 	"samesite":       {"lax", "none"},
 	"logout":         {"post", "get"},
 	"fetch_metadata": {"on", "off"},
@@ -134,7 +136,10 @@ func withSwitch(s LabSwitches, layer, value string) (LabSwitches, error) {
 	on := value == vals[0]
 	switch layer {
 	case "samesite":
-		s.SameSite = map[bool]string{true: "Lax", false: "None"}[on]
+		s.SameSite = "None"
+		if on {
+			s.SameSite = "Lax"
+		}
 	case "logout":
 		s.GETLogout = !on
 	case "fetch_metadata":

@@ -441,3 +441,21 @@ func TestLabOffLoopback(t *testing.T) {
 		t.Errorf("ApplyPreset on a public demo: %v, preset %q", err, d.Lab().Preset)
 	}
 }
+
+// TestLabGETLogoutWithoutCookie: a GET logout that carries no session
+// changes nothing, and SameSite decided; HEAD never logs out.
+func TestLabGETLogoutWithoutCookie(t *testing.T) {
+	d := newDemo(t, demo.Config{})
+	addUser(t, d, "hank")
+	c := newLabClient(t, d, "hank")
+	applyPreset(t, c, "get-logout")
+	e := forge(t, d, c, "a", false)
+	if e.Outcome != demo.OutcomeNothingChanged || e.Decided != demo.LayerKeySameSite || liveSessions(t, d, "hank") != 1 {
+		t.Errorf("entry %+v, live sessions %d", e, liveSessions(t, d, "hank"))
+	}
+	res := c.do("HEAD", "/logout?attack=h", "", map[string]string{"Sec-Fetch-Site": "cross-site"})
+	e = d.AttackLog().Entries()[0]
+	if res.StatusCode != 405 || layerOf(e, "logout").Result != demo.ResultStopped || liveSessions(t, d, "hank") != 1 {
+		t.Errorf("HEAD /logout: %d, logout row %+v", res.StatusCode, layerOf(e, "logout"))
+	}
+}

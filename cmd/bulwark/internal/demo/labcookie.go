@@ -36,6 +36,12 @@ func (c *cookieRewriter) Write(b []byte) (int, error) {
 	return c.ResponseWriter.Write(b)
 }
 
+// FlushError rewrites the cookie before a flush writes the header.
+func (c *cookieRewriter) FlushError() error {
+	c.rewrite()
+	return http.NewResponseController(c.ResponseWriter).Flush()
+}
+
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (c *cookieRewriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 

@@ -115,7 +115,10 @@ func csrfResult(f layerFacts, key string, l csrf.Layer) LayerResult {
 		case csrf.Pass:
 			r.Result, r.Reason = ResultLetThrough, v.Note
 		case csrf.Fail:
-			r.Result, r.Reason = ResultStopped, v.Reason.Error()
+			r.Result, r.Reason = ResultStopped, "refused"
+			if v.Reason != nil {
+				r.Reason = clip(v.Reason.Error(), 300)
+			}
 		default:
 			r.Reason = v.Note
 		}

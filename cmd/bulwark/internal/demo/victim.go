@@ -230,6 +230,9 @@ func (d *Demo) logAttempt(r *http.Request, a *attempt, status int, cookieSent bo
 		lr = &labRequest{switches: sw}
 	}
 	v, reason := verdict(r.Method, status, cookieSent, a, d.cfg.Unsafe)
+	if v == VerdictAccepted && matchPreset(lr.switches) != defaultPreset {
+		reason += " — the lab has switched defences off"
+	}
 	rows := layerResults(layerFacts{method: r.Method, path: r.URL.Path, status: status, cookieSent: cookieSent, unsafe: d.cfg.Unsafe, lab: lr})
 	e := d.attacks.Add(Entry{
 		Time:         time.Now(),
