@@ -6,8 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/bulwark-go/bulwark/cmd/bulwark/internal/demo"
 )
@@ -20,6 +22,7 @@ func (e *env) demo(args []string) int {
 	dataDir := fs.String("data", demo.DefaultDataDir, "data directory (SQLite database inside)")
 	unsafe := fs.Bool("unsafe", false, "run WITHOUT protections: GET logout, no CSRF checks, SameSite=None cookie (loopback only)")
 	sameSite := fs.String("cookie-samesite", "lax", "session cookie SameSite in safe mode: lax, strict or none (none implies Secure)")
+	tour := fs.Bool("tour", false, "print the lab tour's URL and its four steps at start (the demo still starts with every layer on)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: bulwark demo [flags]
 
@@ -28,6 +31,12 @@ packages) and an attacker site on another host name that tries classic
 cross-site request forgeries against it. On first run with an empty data
 directory it creates the user "demo" with a random password (or
 $BULWARK_DEMO_PASSWORD) and prints it. Ctrl-C stops it.
+
+The app's lab (/lab) switches each defence live — the session cookie's
+SameSite, the logout method, the Fetch Metadata, Origin/Referer and token
+checks — and shows what each layer made of each attack; /lab/tour walks
+through its presets in order. The demo starts with every layer on. The lab
+answers only on loopback addresses, and not in -unsafe mode.
 
 Flags:
 `)
@@ -91,6 +100,9 @@ Flags:
 	fmt.Fprintf(w, "\n\n  Open the app:      %s/\n", d.VictimURL())
 	fmt.Fprintf(w, "  Attacker site:     %s/\n", d.AttackerURL())
 	fmt.Fprintf(w, "  Attack log:        %s/attack-log\n", d.VictimURL())
+	if !*unsafe {
+		fmt.Fprintf(w, "  Lab:               %s/lab\n", d.VictimURL())
+	}
 	switch {
 	case created && e.getenv("BULWARK_DEMO_PASSWORD") != "":
 		fmt.Fprintf(w, "  User:              %s (password from BULWARK_DEMO_PASSWORD)\n", demo.DemoUsername)
@@ -98,6 +110,9 @@ Flags:
 		fmt.Fprintf(w, "  User:              %s\n  Password:          %s\n", demo.DemoUsername, password)
 	default:
 		fmt.Fprintf(w, "  Users:             already set up in %s (bulwark user list -data %s)\n", *dataDir, *dataDir)
+	}
+	if *tour {
+		printTour(w, d, *unsafe)
 	}
 	fmt.Fprintf(w, "\n  Log in, save a note, then open the attacker site in the same browser\n  and watch the attack log. Ctrl-C stops the demo.\n\n")
 
@@ -108,4 +123,43 @@ Flags:
 	}
 	logger.Info("bulwark demo stopped")
 	return exitOK
+}
+
+// printTour prints the lab tour's URL and its steps, one per preset.
+func printTour(w io.Writer, d *demo.Demo, unsafe bool) {
+	if unsafe {
+		fmt.Fprintf(w, "\n  The lab tour is unavailable in -unsafe mode; restart without -unsafe.\n")
+		return
+	}
+	if !d.Lab().Available {
+		fmt.Fprintf(w, "\n  The lab tour is unavailable: the demo listens on a non-loopback address.\n")
+		return
+	}
+	fmt.Fprintf(w, "\n  Lab tour:          %s/lab/tour\n", d.VictimURL())
+	for i, p := range demo.Presets {
+		fmt.Fprintf(w, "\n  Step %d: %s (preset %s)\n", i+1, p.Title, p.Name)
+		for _, line := range wrap(p.Explain, 68) {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+	}
+}
+
+// wrap breaks s into lines of at most width characters, at spaces.
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(word) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }

@@ -2,7 +2,7 @@
 //
 // Usage:
 //
-//	bulwark demo [-addr localhost:8000] [-attacker-addr 127.0.0.1:8001] [-data DIR] [-unsafe] [-cookie-samesite lax|strict|none]
+//	bulwark demo [-addr localhost:8000] [-attacker-addr 127.0.0.1:8001] [-data DIR] [-unsafe] [-cookie-samesite lax|strict|none] [-tour]
 //	bulwark user add|passwd|disable|list [-data DIR] [NAME]
 //
 // `bulwark demo` serves a small notes app protected by the csrf, session and
@@ -10,7 +10,9 @@
 // classic cross-site request forgeries against it. The app's attack log shows
 // each attempt and why it was refused. With -unsafe the app drops its
 // protections (GET logout, no CSRF checks, SameSite=None cookie) so the same
-// attacks succeed; it then listens only on loopback addresses.
+// attacks succeed; it then listens only on loopback addresses. The app's lab
+// (/lab, loopback only, not with -unsafe) switches each defence live, and
+// -tour prints the steps of its tour (/lab/tour) at start.
 //
 // `bulwark user` manages the users in the demo's data directory. Passwords
 // are read from standard input (one line), or prompted for without echo when

@@ -43,6 +43,7 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown command", []string{"frob"}, exitUsage, `unknown command "frob"`},
 		{"help", []string{"-h"}, exitOK, ""},
 		{"demo help", []string{"demo", "-h"}, exitOK, "-cookie-samesite"},
+		{"demo help names the lab and the tour", []string{"demo", "-h"}, exitOK, "/lab/tour"},
 		{"demo bad flag", []string{"demo", "-nope"}, exitUsage, "flag provided but not defined: -nope"},
 		{"demo bad samesite", []string{"demo", "-cookie-samesite", "sometimes"}, exitUsage, `cookie SameSite "sometimes": want lax, strict or none`},
 		{"demo unsafe with lax", []string{"demo", "-unsafe", "-cookie-samesite", "lax"}, exitUsage, "-unsafe always uses SameSite=None"},
@@ -271,4 +272,30 @@ func TestDemoCommandOptions(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 		}
 	})
+}
+
+func TestDemoTour(t *testing.T) {
+	stdout, _, stop := startDemo(t, nil, "-tour", "-addr", "localhost:0", "-attacker-addr", "127.0.0.1:0", "-data", t.TempDir())
+	out := stdout.String()
+	tour := regexp.MustCompile(`Lab tour:\s+(http://localhost:\d+/lab/tour)`).FindStringSubmatch(out)
+	if tour == nil {
+		t.Fatalf("no tour URL in stdout:\n%s", out)
+	}
+	for i, p := range demo.Presets {
+		if want := "Step " + string(rune('1'+i)) + ": " + p.Title; !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	res, err := http.Get(tour[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `id="tour-steps"`) {
+		t.Errorf("GET %s: %d %.300s", tour[1], res.StatusCode, body)
+	}
+	if code := stop(); code != exitOK {
+		t.Errorf("exit %d", code)
+	}
 }

@@ -62,6 +62,17 @@ type Entry struct {
 	Verdict string `json:"verdict"`
 	// Reason explains the verdict in plain words.
 	Reason string `json:"reason"`
+	// Lab is the snapshot of the lab switches that applied to this very
+	// request.
+	Lab LabSwitches `json:"lab"`
+	// Layers is every layer's verdict, in LayerKeys order.
+	Layers []LayerResult `json:"layers"`
+	// Decided is the key of the layer that decided (see LayerKeys), or ""
+	// when nothing stopped the request.
+	Decided string `json:"decided"`
+	// Outcome is what the request changed: OutcomeLoggedOut,
+	// OutcomeNoteCreated or OutcomeNothingChanged.
+	Outcome string `json:"outcome"`
 }
 
 // AttackLog keeps the most recent entries in memory. It is safe for
@@ -105,6 +116,7 @@ func (l *AttackLog) Entries() []Entry {
 	defer l.mu.Unlock()
 	out := make([]Entry, len(l.entries))
 	for i, e := range l.entries {
+		e.Layers = append([]LayerResult(nil), e.Layers...)
 		out[len(out)-1-i] = e
 	}
 	return out

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bulwark-go/bulwark/auth"
@@ -120,6 +121,11 @@ type Demo struct {
 
 	victimURL, attackerURL string
 
+	// lab holds the lab's switches; public is set by Listen when an
+	// address it bound is not loopback, which disables the lab.
+	lab    *labState
+	public atomic.Bool
+
 	victimTmpl   map[string]*template.Template
 	attackerTmpl map[string]*template.Template
 	victim       http.Handler
@@ -209,6 +215,7 @@ func New(ctx context.Context, cfg Config) (*Demo, error) {
 		cfg:         cfg,
 		log:         cfg.Logger,
 		attacks:     NewAttackLog(cfg.AttackLogSize),
+		lab:         newLabState(initialSwitches(cfg)),
 		victimURL:   strings.TrimSuffix(cfg.VictimURL, "/"),
 		attackerURL: strings.TrimSuffix(cfg.AttackerURL, "/"),
 	}
@@ -265,20 +272,37 @@ func (d *Demo) init(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("demo: auth: %w", err)
 	}
-	var protector *csrf.Protector
+	var protector, observer *csrf.Protector
 	if !d.cfg.Unsafe {
-		if protector, err = csrf.New(csrf.Config{
-			Secrets:        d.sessions.CSRFSecrets(),
-			MaxBodyBytes:   1 << 20,
-			FailureHandler: http.HandlerFunc(d.csrfFailure),
-			Logger:         d.log,
-		}); err != nil {
-			return fmt.Errorf("demo: csrf: %w", err)
+		if protector, observer, err = d.protectors(); err != nil {
+			return err
 		}
 	}
-	d.victim = d.victimHandler(protector)
+	d.victim = d.victimHandler(protector, observer)
 	d.attacker = d.attackerHandler()
 	return nil
+}
+
+// protectors builds the enforcing Protector and the lab's observing one
+// (ReportOnly, its log discarded): both share the session's CSRF secret,
+// and both hand every verdict to the request's labRequest.
+func (d *Demo) protectors() (enforcing, observing *csrf.Protector, err error) {
+	cfg := csrf.Config{
+		Secrets:        d.sessions.CSRFSecrets(),
+		MaxBodyBytes:   1 << 20,
+		FailureHandler: http.HandlerFunc(d.csrfFailure),
+		Observe:        observe,
+		Logger:         d.log,
+	}
+	if enforcing, err = csrf.New(cfg); err != nil {
+		return nil, nil, fmt.Errorf("demo: csrf: %w", err)
+	}
+	cfg.ReportOnly = true
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	if observing, err = csrf.New(cfg); err != nil {
+		return nil, nil, fmt.Errorf("demo: csrf (lab): %w", err)
+	}
+	return enforcing, observing, nil
 }
 
 // Victim returns the demo app's handler.
@@ -386,6 +410,7 @@ func (d *Demo) Listen(ctx context.Context) (victim, attacker net.Listener, err e
 	if d.attackerURL == "" {
 		d.attackerURL = originFor(d.cfg.AttackerAddr, attacker)
 	}
+	d.public.Store(!isLoopbackListener(victim) || !isLoopbackListener(attacker))
 	return victim, attacker, nil
 }
 
@@ -401,12 +426,18 @@ func (d *Demo) listen(ctx context.Context, addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("demo: listen on %q: %w", addr, err)
 	}
 	if d.cfg.Unsafe {
-		if ta, ok := ln.Addr().(*net.TCPAddr); !ok || !ta.IP.IsLoopback() {
+		if !isLoopbackListener(ln) {
 			ln.Close()
 			return nil, fmt.Errorf("%w: %q is bound to %s; use localhost or 127.0.0.1", ErrNotLoopback, addr, ln.Addr())
 		}
 	}
 	return ln, nil
+}
+
+// isLoopbackListener reports whether ln is bound to a loopback address.
+func isLoopbackListener(ln net.Listener) bool {
+	ta, ok := ln.Addr().(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
 }
 
 // checkLoopbackAddr refuses an address whose host is empty, unspecified, or

@@ -54,6 +54,10 @@ type client struct {
 	t       testing.TB
 	h       http.Handler
 	cookies map[string]string
+	// remote is the requests' RemoteAddr; "": httptest's default.
+	remote string
+	// setCookies are the Set-Cookie lines of the last response.
+	setCookies []string
 }
 
 func newClient(t testing.TB, h http.Handler) *client {
@@ -87,9 +91,13 @@ func (c *client) do(method, target, body string, hdr map[string]string) response
 	for name, val := range c.cookies {
 		r.AddCookie(&http.Cookie{Name: name, Value: val})
 	}
+	if c.remote != "" {
+		r.RemoteAddr = c.remote
+	}
 	w := httptest.NewRecorder()
 	c.h.ServeHTTP(w, r)
 	res := w.Result()
+	c.setCookies = res.Header.Values("Set-Cookie")
 	for _, ck := range res.Cookies() {
 		if ck.MaxAge < 0 || ck.Value == "" {
 			delete(c.cookies, ck.Name)

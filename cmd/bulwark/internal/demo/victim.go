@@ -27,7 +27,7 @@ var templateFS embed.FS
 // victimPages are the page templates, each parsed together with base.html.
 var victimPages = []string{
 	"home.html", "login.html", "logout.html", "notes.html", "attacklog.html",
-	"forbidden.html", "notfound.html", "notallowed.html",
+	"forbidden.html", "notfound.html", "notallowed.html", "lab.html", "tour.html",
 }
 
 // page is what the demo's own page templates are executed with. The
@@ -44,6 +44,7 @@ type page struct {
 	Body    string
 	Reason  string
 	Allow   string // the methods a route answers, on its 405 page
+	Lab     *labPageData
 }
 
 func (d *Demo) parseVictimTemplates() (map[string]*template.Template, error) {
@@ -60,6 +61,18 @@ func (d *Demo) parseVictimTemplates() (map[string]*template.Template, error) {
 		}
 		return ""
 	}
+	funcs["slug"] = slug
+	funcs["layerKeys"] = func() []string { return LayerKeys }
+	funcs["layerTitle"] = func(key string) string { return layerTitles[key] }
+	// The pages show the switches that applied to their own request.
+	funcs["labOf"] = func(r *http.Request) LabSwitches {
+		if r == nil {
+			sw, _ := d.lab.snapshot()
+			return sw
+		}
+		return d.labSnapshot(r)
+	}
+	funcs["presetOf"] = matchPreset
 	funcs["ago"] = func(t time.Time) string { return t.Local().Format("15:04:05") }
 	out := make(map[string]*template.Template, len(victimPages))
 	for _, p := range victimPages {
@@ -92,9 +105,10 @@ func currentUsername(r *http.Request) string {
 	return ""
 }
 
-// victimHandler assembles the app: attack log → security headers → session
-// → user observer → csrf (safe mode) → auth → routes.
-func (d *Demo) victimHandler(protector *csrf.Protector) http.Handler {
+// victimHandler assembles the app: lab snapshot and cookie rewrite →
+// attack log → security headers → session → user observer → csrf (safe
+// mode: enforcing, or observing + lab gate) → auth → routes.
+func (d *Demo) victimHandler(protector, observer *csrf.Protector) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", d.home)
 	login := d.authn.LoginHandler()
@@ -103,7 +117,7 @@ func (d *Demo) victimHandler(protector *csrf.Protector) http.Handler {
 	if d.cfg.Unsafe {
 		mux.HandleFunc("/logout", d.unsafeLogout)
 	} else {
-		mux.Handle("/logout", d.authn.LogoutHandler())
+		mux.Handle("/logout", d.labLogout(d.authn.LogoutHandler()))
 	}
 	mux.Handle("GET /notes", d.authn.RequireLogin(http.HandlerFunc(d.listNotes)))
 	mux.Handle("POST /notes", d.authn.RequireLogin(http.HandlerFunc(d.addNote)))
@@ -112,6 +126,7 @@ func (d *Demo) victimHandler(protector *csrf.Protector) http.Handler {
 	mux.HandleFunc("GET /attack-log", d.attackLogPage)
 	mux.HandleFunc("GET /api/attack-log", d.attackLogJSON)
 	mux.HandleFunc("POST /attack-log/clear", d.clearAttackLog)
+	d.labRoutes(mux)
 	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		http.ServeFileFS(w, r, templateFS, "templates/style.css")
@@ -119,12 +134,13 @@ func (d *Demo) victimHandler(protector *csrf.Protector) http.Handler {
 
 	var h http.Handler = d.authn.Handler(d.unrouted(mux))
 	if protector != nil {
-		h = protector.Handler(h)
+		h = d.labCSRF(protector, observer, h)
 	}
 	h = d.observeUser(h)
 	h = d.sessions.Handler(h)
 	h = securityHeaders(h)
-	return d.logAttacks(h)
+	h = d.logAttacks(h)
+	return d.labEdge(h)
 }
 
 // routeMethods are the methods unrouted offers in an Allow header.
@@ -187,37 +203,59 @@ func (d *Demo) logAttacks(next http.Handler) http.Handler {
 		a := &attempt{}
 		r = r.WithContext(contextWithAttempt(r.Context(), a))
 		rec := &statusRecorder{ResponseWriter: w}
-		cookieSent := false
-		for _, name := range []string{"session", "__Host-session"} {
-			if _, err := r.Cookie(name); err == nil {
-				cookieSent = true
-			}
-		}
+		cookieSent := hasSessionCookie(r)
 		next.ServeHTTP(rec, r)
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		v, reason := verdict(r.Method, status, cookieSent, a, d.cfg.Unsafe)
-		attack := r.URL.Query().Get("attack")
-		e := d.attacks.Add(Entry{
-			Time:         time.Now(),
-			Attack:       clip(attack, 16),
-			Method:       clip(r.Method, 16),
-			Path:         clip(r.URL.Path, 200),
-			CookieSent:   cookieSent,
-			User:         a.user,
-			Origin:       clip(r.Header.Get("Origin"), 200),
-			Referer:      clip(r.Header.Get("Referer"), 200),
-			SecFetchSite: clip(r.Header.Get("Sec-Fetch-Site"), 40),
-			SecFetchMode: clip(r.Header.Get("Sec-Fetch-Mode"), 40),
-			Status:       status,
-			Verdict:      v,
-			Reason:       reason,
-		})
-		d.log.Info("demo: cross-site request", "id", e.ID, "attack", e.Attack, "method", e.Method,
-			"path", e.Path, "cookie_sent", cookieSent, "status", status, "verdict", v, "reason", reason)
+		d.logAttempt(r, a, rec.status, cookieSent)
 	})
+}
+
+// hasSessionCookie reports whether r carries the session cookie.
+func hasSessionCookie(r *http.Request) bool {
+	for _, name := range sessionCookieNames {
+		if _, err := r.Cookie(name); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// logAttempt adds the finished request to the attack log and logs it.
+func (d *Demo) logAttempt(r *http.Request, a *attempt, status int, cookieSent bool) {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	lr := labFrom(r.Context())
+	if lr == nil {
+		sw, _ := d.lab.snapshot()
+		lr = &labRequest{switches: sw}
+	}
+	v, reason := verdict(r.Method, status, cookieSent, a, d.cfg.Unsafe)
+	if v == VerdictAccepted && matchPreset(lr.switches) != defaultPreset {
+		reason += " — the lab has switched defences off"
+	}
+	rows := layerResults(layerFacts{method: r.Method, path: r.URL.Path, status: status, cookieSent: cookieSent, unsafe: d.cfg.Unsafe, lab: lr})
+	e := d.attacks.Add(Entry{
+		Time:         time.Now(),
+		Attack:       clip(r.URL.Query().Get("attack"), 16),
+		Method:       clip(r.Method, 16),
+		Path:         clip(r.URL.Path, 200),
+		CookieSent:   cookieSent,
+		User:         a.user,
+		Origin:       clip(r.Header.Get("Origin"), 200),
+		Referer:      clip(r.Header.Get("Referer"), 200),
+		SecFetchSite: clip(r.Header.Get("Sec-Fetch-Site"), 40),
+		SecFetchMode: clip(r.Header.Get("Sec-Fetch-Mode"), 40),
+		Status:       status,
+		Verdict:      v,
+		Reason:       reason,
+		Lab:          lr.switches,
+		Layers:       rows,
+		Decided:      decidedLayer(rows, cookieSent),
+		Outcome:      outcomeOf(a.effect),
+	})
+	d.log.Info("demo: cross-site request", "id", e.ID, "attack", e.Attack, "method", e.Method,
+		"path", e.Path, "cookie_sent", cookieSent, "status", status, "verdict", v, "reason", reason,
+		"lab_preset", matchPreset(lr.switches), layersLog(rows), "decided", e.Decided, "outcome", e.Outcome)
 }
 
 // observeUser notes, for logged requests only, whose session the request
@@ -235,13 +273,19 @@ func (d *Demo) observeUser(next http.Handler) http.Handler {
 	})
 }
 
-// csrfFailure is the csrf.Protector's FailureHandler: it records the reason
-// for the attack log and explains it on a 403 page (or in JSON).
+// csrfFailure is the csrf.Protector's FailureHandler.
 func (d *Demo) csrfFailure(w http.ResponseWriter, r *http.Request) {
 	reason := csrf.Reason(r)
 	if reason == nil {
 		reason = errors.New("csrf: request refused")
 	}
+	d.refuseCSRF(w, r, reason)
+}
+
+// refuseCSRF is the one funnel for CSRF refusals, the Protector's and the
+// lab gate's: it records reason for the attack log and explains it on a
+// 403 page (or in JSON).
+func (d *Demo) refuseCSRF(w http.ResponseWriter, r *http.Request, reason error) {
 	if a := attemptFrom(r); a != nil {
 		a.csrfReason = reason
 	}
@@ -273,11 +317,14 @@ func (d *Demo) home(w http.ResponseWriter, r *http.Request) {
 // unsafeLogout is the logout the article warns against: any method, GET
 // included, and no CSRF check. It exists only in unsafe mode.
 func (d *Demo) unsafeLogout(w http.ResponseWriter, r *http.Request) {
+	loggedIn := d.sessions.UserID(r.Context()) != ""
 	if err := d.sessions.Destroy(r.Context()); err != nil {
 		d.unavailable(w, r, false, "demo: logout", "logout failed", err)
 		return
 	}
-	setEffect(r, "logged out")
+	if loggedIn {
+		setEffect(r, OutcomeLoggedOut)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
@@ -342,7 +389,7 @@ func (d *Demo) addNote(w http.ResponseWriter, r *http.Request) {
 		d.unavailable(w, r, false, "demo: save note", "the note could not be saved", err, "user_id", u.ID)
 		return
 	}
-	setEffect(r, "note created")
+	setEffect(r, OutcomeNoteCreated)
 	d.log.Info("demo: note created", "user_id", u.ID, "note_id", n.ID)
 	http.Redirect(w, r, "/notes", http.StatusSeeOther)
 }
@@ -432,7 +479,7 @@ func (d *Demo) apiAddNote(w http.ResponseWriter, r *http.Request) {
 		d.unavailable(w, r, true, "demo: save note", "the note could not be saved", err, "user_id", u.ID)
 		return
 	}
-	setEffect(r, "note created")
+	setEffect(r, OutcomeNoteCreated)
 	d.log.Info("demo: note created", "user_id", u.ID, "note_id", n.ID)
 	writeJSON(w, http.StatusCreated, n)
 }
@@ -445,7 +492,8 @@ func (d *Demo) attackLogPage(w http.ResponseWriter, r *http.Request) {
 type AttackLogResponse struct {
 	// Unsafe reports whether the app runs in unsafe mode.
 	Unsafe bool `json:"unsafe"`
-	// CookieSameSite is the session cookie's SameSite attribute.
+	// CookieSameSite is the session cookie's SameSite attribute, as the
+	// lab's switch sets it now.
 	CookieSameSite string `json:"cookie_samesite"`
 	// Entries are the logged requests, newest first.
 	Entries []Entry `json:"entries"`
@@ -454,7 +502,7 @@ type AttackLogResponse struct {
 func (d *Demo) attackLogJSON(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, AttackLogResponse{
 		Unsafe:         d.cfg.Unsafe,
-		CookieSameSite: sameSiteName(d.cfg.CookieSameSite),
+		CookieSameSite: d.labSnapshot(r).SameSite,
 		Entries:        d.attacks.Entries(),
 	})
 }
