@@ -63,6 +63,35 @@ type LayerResult struct {
 	Reason string `json:"reason"`
 }
 
+// Label is the result as the pages show it. A csrf layer whose switch was
+// off decided nothing, so it says what it would have done.
+func (l LayerResult) Label() string {
+	if !l.hypothetical() {
+		return l.Result
+	}
+	switch l.Result {
+	case ResultStopped:
+		return "off: would have stopped it"
+	case ResultLetThrough:
+		return "off: would have let it through"
+	}
+	return "off: " + l.Result
+}
+
+// Class is the CSS class of the result's cell.
+func (l LayerResult) Class() string {
+	if l.hypothetical() {
+		return "r-off"
+	}
+	return "r-" + slug(l.Result)
+}
+
+// hypothetical reports whether Result is what a switched-off csrf check
+// would have done, rather than what happened.
+func (l LayerResult) hypothetical() bool {
+	return l.Off && l.Layer != LayerKeySameSite && l.Layer != LayerKeyLogout
+}
+
 // csrfLayers pairs the csrf layers the log shows with their keys.
 var csrfLayers = []struct {
 	key   string
