@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,4 +196,39 @@ func matrixShot(t *testing.T, tab context.Context, name string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestLabTour follows the tour page as a newcomer would: its steps come in
+// the presets' order, and each step's button applies its preset and brings
+// the reader back to the tour, with that step marked applied.
+func TestLabTour(t *testing.T) {
+	s := startDemo(t, demo.Config{})
+	tab := newTab(t, false)
+	if err := chromedp.Do(tab, chromedp.Navigate(s.victim+"/lab/tour"), chromedp.WaitVisible("#tour-steps")); err != nil {
+		t.Fatal(err)
+	}
+	order, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#tour-steps > li')].map(li => li.dataset.preset)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, p := range demo.Presets {
+		want = append(want, p.Name)
+	}
+	if strings.Join(order, ",") != strings.Join(want, ",") {
+		t.Fatalf("the tour's steps are %v, want the presets in order %v", order, want)
+	}
+	for _, name := range want[:len(want)-1] { // the last is already applied
+		resp, err := chromedp.RunResponse(tab, chromedp.Click(`#tour-steps li[data-preset="`+name+`"] button`))
+		if err != nil || resp.Status != http.StatusOK || !strings.HasSuffix(resp.URL, "/lab/tour") {
+			t.Fatalf("step %s: %v %v", name, resp, err)
+		}
+		if got := s.d.Lab().Preset; got != name {
+			t.Fatalf("after step %s the demo runs preset %q", name, got)
+		}
+		label, err := chromedp.Run(tab, chromedp.Text(`#tour-steps li[data-preset="`+name+`"] button`))
+		if err != nil || label != "Applied" {
+			t.Errorf("step %s's button says %q (%v), want Applied", name, label, err)
+		}
+	}
 }
