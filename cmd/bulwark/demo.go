@@ -22,7 +22,7 @@ func (e *env) demo(args []string) int {
 	dataDir := fs.String("data", demo.DefaultDataDir, "data directory (SQLite database inside)")
 	unsafe := fs.Bool("unsafe", false, "run WITHOUT protections: GET logout, no CSRF checks, SameSite=None cookie (loopback only)")
 	sameSite := fs.String("cookie-samesite", "lax", "session cookie SameSite in safe mode: lax, strict or none (none implies Secure)")
-	tour := fs.Bool("tour", false, "print the lab tour's URL and its four steps at start (the demo still starts with every layer on)")
+	tour := fs.Bool("tour", false, "print the lab tour's URL and its four steps at start (the lab still starts with every layer on)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: bulwark demo [flags]
 
@@ -35,7 +35,8 @@ $BULWARK_DEMO_PASSWORD) and prints it. Ctrl-C stops it.
 The app's lab (/lab) switches each defence live — the session cookie's
 SameSite, the logout method, the Fetch Metadata, Origin/Referer and token
 checks — and shows what each layer made of each attack; /lab/tour walks
-through its presets in order. The demo starts with every layer on. The lab
+through its presets in order. The lab starts with every layer on (the
+session cookie as -cookie-samesite says; Lax by default). The lab
 answers only on loopback addresses, and not in -unsafe mode.
 
 Flags:
@@ -100,7 +101,7 @@ Flags:
 	fmt.Fprintf(w, "\n\n  Open the app:      %s/\n", d.VictimURL())
 	fmt.Fprintf(w, "  Attacker site:     %s/\n", d.AttackerURL())
 	fmt.Fprintf(w, "  Attack log:        %s/attack-log\n", d.VictimURL())
-	if !*unsafe {
+	if d.Lab().Available {
 		fmt.Fprintf(w, "  Lab:               %s/lab\n", d.VictimURL())
 	}
 	switch {
@@ -142,6 +143,7 @@ func printTour(w io.Writer, d *demo.Demo, unsafe bool) {
 			fmt.Fprintf(w, "    %s\n", line)
 		}
 	}
+	fmt.Fprintf(w, "\n  Note: %s\n", strings.Join(wrap(demo.ThirdPartyCookieNote, 66), "\n        "))
 }
 
 // wrap breaks s into lines of at most width characters, at spaces.

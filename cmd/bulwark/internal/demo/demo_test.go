@@ -82,6 +82,10 @@ func (c *client) do(method, target, body string, hdr map[string]string) response
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	for k, v := range hdr {
+		if k == "Host" {
+			r.Host = v
+			continue
+		}
 		if v == "" {
 			r.Header.Del(k)
 		} else {

@@ -7,6 +7,7 @@ package demo
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 )
@@ -74,6 +75,12 @@ var Presets = []Preset{
 	},
 }
 
+// ThirdPartyCookieNote warns that a browser's own cookie policy can stop
+// attacks the presets' texts expect to work.
+const ThirdPartyCookieNote = "a browser that blocks third-party cookies (a fresh Chromium profile does) " +
+	"sends no SameSite=None cookie with the image (a) or the fetch (d) either; " +
+	"the matrix then shows the SameSite cookie as what stopped them."
+
 // defaultPreset is the preset the lab starts with.
 const defaultPreset = "all"
 
@@ -96,8 +103,13 @@ func presetNames() string {
 	return strings.Join(names, ", ")
 }
 
-// matchPreset returns the name of the preset s equals, or "".
+// matchPreset returns the name of the preset s equals, or "". A Strict
+// cookie (the demo started with -cookie-samesite strict) counts as the
+// presets' Lax: it is the SameSite switch's safe position there.
 func matchPreset(s LabSwitches) string {
+	if s.SameSite == "Strict" {
+		s.SameSite = "Lax"
+	}
 	for _, p := range Presets {
 		if p.Switches == s {
 			return p.Name
@@ -115,6 +127,25 @@ var labValues = map[string][2]string{
 	"fetch_metadata": {"on", "off"},
 	"origin":         {"on", "off"},
 	"token":          {"on", "off"},
+}
+
+// safeSameSite is the SameSite switch's safe position: Strict when the
+// demo was started with it, else Lax.
+func (d *Demo) safeSameSite() string {
+	if d.cfg.CookieSameSite == http.SameSiteStrictMode {
+		return "Strict"
+	}
+	return "Lax"
+}
+
+// localSwitches returns sw with its safe SameSite position as this demo
+// has it, so that a preset or the switch never weakens a Strict cookie to
+// Lax.
+func (d *Demo) localSwitches(sw LabSwitches) LabSwitches {
+	if sw.SameSite == "Lax" {
+		sw.SameSite = d.safeSameSite()
+	}
+	return sw
 }
 
 // labLayerOrder is the switch names in the order the lab page shows them.
@@ -221,6 +252,6 @@ func (d *Demo) ApplyPreset(name string) error {
 	if err := d.labAvailable(); err != nil {
 		return err
 	}
-	d.lab.set(p.Switches)
+	d.lab.set(d.localSwitches(p.Switches))
 	return nil
 }

@@ -266,6 +266,7 @@ func TestLabBadInput(t *testing.T) {
 		{"unknown preset", "/lab/preset", url.Values{"preset": {"fort-knox"}}, 400, "get-logout, post-only, post-token, all"},
 		{"stale version", "/lab/switch", url.Values{"layer": {"token"}, "value": {"off"}, "version": {"0"}}, 409, "changed in another tab; reload"},
 		{"no version", "/lab/preset", url.Values{"preset": {"all"}, "version": {"x"}}, 400, "version"},
+		{"negative version", "/lab/preset", url.Values{"preset": {"all"}, "version": {"-5"}}, 400, "version"},
 		{"no token", "/lab/preset", url.Values{"preset": {"all"}, "csrf_token": {""}}, 403, ""},
 	}
 	for _, tt := range tests {
@@ -457,5 +458,100 @@ func TestLabGETLogoutWithoutCookie(t *testing.T) {
 	e = d.AttackLog().Entries()[0]
 	if res.StatusCode != 405 || layerOf(e, "logout").Result != demo.ResultStopped || liveSessions(t, d, "hank") != 1 {
 		t.Errorf("HEAD /logout: %d, logout row %+v", res.StatusCode, layerOf(e, "logout"))
+	}
+}
+
+// TestLabReviewFindings pins what an attacker review of the lab found:
+// a page on another name that resolves here (DNS rebinding) cannot reach
+// the switches; a form that is not urlencoded gets a clear 415; a lab
+// route's entry shows the layers that applied to it (the enforcing
+// Protector's, none of them off), and a tagged request to a lab route
+// does not fill an attack's row of the matrix.
+func TestLabReviewFindings(t *testing.T) {
+	d := newDemo(t, demo.Config{})
+	addUser(t, d, "hal")
+	c := newLabClient(t, d, "hal")
+
+	t.Run("DNS rebinding", func(t *testing.T) {
+		form := url.Values{"csrf_token": {c.token("/lab")}, "version": {"1"}, "preset": {"get-logout"}}
+		hdr := map[string]string{"Host": "evil.test:8000", "Origin": "http://evil.test:8000"}
+		res := c.do("POST", "/lab/preset", form.Encode(), hdr)
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(res.body, "DNS rebinding") || labState(t, c).Preset != "all" {
+			t.Errorf("POST with Host evil.test: %d %q, preset %q; want 403 and no change", res.StatusCode, res.body, labState(t, c).Preset)
+		}
+		if res := c.do("GET", "/api/lab", "", map[string]string{"Host": "evil.test:8000"}); res.StatusCode != http.StatusForbidden {
+			t.Errorf("GET /api/lab with Host evil.test: %d", res.StatusCode)
+		}
+		for _, host := range []string{"localhost:8000", "127.0.0.1:8000", "[::1]:8000", "LOCALHOST"} {
+			if res := c.do("GET", "/api/lab", "", map[string]string{"Host": host}); res.StatusCode != http.StatusOK {
+				t.Errorf("GET /api/lab with Host %s: %d %q", host, res.StatusCode, res.body)
+			}
+		}
+	})
+	t.Run("multipart", func(t *testing.T) {
+		res := c.do("POST", "/lab/preset", "--x--", map[string]string{
+			"Content-Type": "multipart/form-data; boundary=x", "X-CSRF-Token": c.token("/lab")})
+		if res.StatusCode != http.StatusUnsupportedMediaType || !strings.Contains(res.body, "urlencoded") {
+			t.Errorf("multipart POST: %d %q", res.StatusCode, res.body)
+		}
+	})
+	t.Run("a lab route's entry", func(t *testing.T) {
+		applyPreset(t, c, "get-logout")
+		r := httptest.NewRequest("POST", victimOrigin+"/lab/switch?attack=a", strings.NewReader("layer=token&value=on&version=1"))
+		r.RemoteAddr = loopback
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		r.Header.Set("Origin", attackerOrigin)
+		for name, val := range c.cookies {
+			r.AddCookie(&http.Cookie{Name: name, Value: val})
+		}
+		w := httptest.NewRecorder()
+		d.Victim().ServeHTTP(w, r)
+		e, err := d.AttackLog().Wait(context.Background(), func(e demo.Entry) bool { return e.Path == "/lab/switch" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Code != http.StatusForbidden || e.Decided != demo.LayerKeyFetchMetadata {
+			t.Errorf("forged switch: %d, decided %q; want 403 decided by fetch_metadata", w.Code, e.Decided)
+		}
+		for _, key := range []string{demo.LayerKeyFetchMetadata, demo.LayerKeyOrigin, demo.LayerKeyToken} {
+			if l := layerOf(e, key); l.Off || l.Result != demo.ResultStopped {
+				t.Errorf("%s: %+v; want stopped, not off (the enforcing Protector judged it)", key, l)
+			}
+		}
+		if row := labState(t, c).Matrix[0]; row.Tried {
+			t.Errorf("a tagged request to /lab/switch filled attack (a)'s row: %+v", row)
+		}
+	})
+}
+
+// TestLabStrictCookie: a demo started with a Strict cookie keeps it
+// Strict: the switch's safe position and the presets say Strict, and no
+// preset re-issues the cookie as Lax.
+func TestLabStrictCookie(t *testing.T) {
+	d := newDemo(t, demo.Config{CookieSameSite: http.SameSiteStrictMode})
+	addUser(t, d, "ida")
+	c := newLabClient(t, d, "ida")
+	if lr := labState(t, c); lr.Preset != "all" || lr.Switches.SameSite != "Strict" {
+		t.Fatalf("start: %+v; want preset all with a Strict cookie", lr)
+	}
+	if res := c.do("GET", "/lab", "", nil); !strings.Contains(res.body, ">Strict</button>") {
+		t.Errorf("the lab page does not offer Strict as the safe position")
+	}
+	applyPreset(t, c, "get-logout")
+	if res := labPost(t, c, "/lab/preset", url.Values{"preset": {"all"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("apply all: %d %s", res.StatusCode, res.body)
+	}
+	var line string
+	for _, l := range c.setCookies {
+		if strings.HasPrefix(l, "session=") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "SameSite=Strict") {
+		t.Errorf("preset all re-issued the cookie as %q, want SameSite=Strict", line)
+	}
+	if lr := labState(t, c); lr.Switches.SameSite != "Strict" || lr.Preset != "all" {
+		t.Errorf("after get-logout then all: %+v, want preset all with a Strict cookie", lr)
 	}
 }

@@ -6,9 +6,11 @@ package demo
 
 import (
 	"errors"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Why the lab may be unavailable.
@@ -16,6 +18,7 @@ var (
 	errLabUnsafe = errors.New("demo: the lab is unavailable in -unsafe mode, which has no defences to switch (it is preset get-logout); restart without -unsafe")
 	errLabPublic = errors.New("demo: the lab is unavailable: the demo listens on a non-loopback address; its switches exist only on localhost")
 	errLabRemote = errors.New("demo: the lab answers only requests from this machine (a loopback address)")
+	errLabHost   = errors.New("demo: the lab answers only requests addressed to localhost or a loopback address (the Host header), so that a page on another name that resolves here (DNS rebinding) cannot reach it")
 )
 
 // initialSwitches are the switches the lab starts with: every layer on,
@@ -56,7 +59,25 @@ func (d *Demo) labAccess(r *http.Request) (int, error) {
 	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 		return http.StatusForbidden, errLabRemote
 	}
+	if !loopbackHost(r.Host) {
+		return http.StatusForbidden, errLabHost
+	}
 	return 0, nil
+}
+
+// loopbackHost reports whether a Host header names this machine:
+// localhost, or a loopback IP address, with or without a port.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (d *Demo) labRoutes(mux *http.ServeMux) {
@@ -82,7 +103,7 @@ func labError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 // browser holds the new attribute at once. It answers every outcome.
 func (d *Demo) labChange(w http.ResponseWriter, r *http.Request, change func(LabSwitches) LabSwitches) {
 	version, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
-	if err != nil {
+	if err != nil || version < 0 {
 		labError(w, r, http.StatusBadRequest, "version: want the number the lab page was rendered with; reload the page")
 		return
 	}
@@ -115,7 +136,11 @@ func (d *Demo) labForm(w http.ResponseWriter, r *http.Request) bool {
 		labError(w, r, status, err.Error())
 		return false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	// The Protector has read the body already (up to its MaxBodyBytes).
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		labError(w, r, http.StatusUnsupportedMediaType, "send the lab's form as application/x-www-form-urlencoded, as the lab page does")
+		return false
+	}
 	if err := r.ParseForm(); err != nil {
 		labError(w, r, http.StatusBadRequest, "the form could not be read")
 		return false
@@ -135,7 +160,7 @@ func (d *Demo) labSwitch(w http.ResponseWriter, r *http.Request) {
 	}
 	d.labChange(w, r, func(s LabSwitches) LabSwitches {
 		s, _ = withSwitch(s, layer, value)
-		return s
+		return d.localSwitches(s)
 	})
 }
 
@@ -149,7 +174,7 @@ func (d *Demo) labPreset(w http.ResponseWriter, r *http.Request) {
 		labError(w, r, http.StatusBadRequest, strconv.Quote(r.PostForm.Get("preset"))+" is not a preset: want one of "+presetNames())
 		return
 	}
-	d.labChange(w, r, func(LabSwitches) LabSwitches { return p.Switches })
+	d.labChange(w, r, func(LabSwitches) LabSwitches { return d.localSwitches(p.Switches) })
 }
 
 // labLogout serves /logout in safe mode: GET logs out when the request's

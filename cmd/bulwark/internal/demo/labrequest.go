@@ -27,6 +27,9 @@ type labRequest struct {
 	cookieSameSite string
 	verdicts       csrf.Verdicts
 	haveVerdicts   bool
+	// enforced: the enforcing Protector judged the request (every csrf
+	// check on, or a lab route), so no csrf check was off for it.
+	enforced bool
 }
 
 type labKey struct{}
@@ -73,6 +76,9 @@ func (d *Demo) labCSRF(enforcing, observing *csrf.Protector, next http.Handler) 
 	gated := observing.Handler(d.labGate(next))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isLabRoute(r.URL.Path) || d.labSnapshot(r).allCSRF() {
+			if lr := labFrom(r.Context()); lr != nil {
+				lr.enforced = true
+			}
 			enforced.ServeHTTP(w, r)
 			return
 		}

@@ -40,7 +40,7 @@ func (d *Demo) labMatrix(sw LabSwitches) []LabMatrixRow {
 	for _, a := range Attacks {
 		row := LabMatrixRow{Attack: a.ID, Title: a.Title, Layers: []LayerResult{}}
 		for _, e := range entries {
-			if e.Attack == a.ID && e.Lab == sw {
+			if e.Attack == a.ID && e.Path == a.Target && e.Lab == sw {
 				row.Tried, row.EntryID, row.Layers, row.Decided, row.Outcome = true, e.ID, e.Layers, e.Decided, e.Outcome
 				break
 			}
@@ -88,7 +88,7 @@ func (d *Demo) labData(r *http.Request) (int, labPageData) {
 		status = http.StatusOK
 	}
 	data.Controls = []labControl{
-		{"samesite", "SameSite cookie", sw.SameSite != "None", "lax", "none", "Lax", "None"},
+		{"samesite", "SameSite cookie", sw.SameSite != "None", "lax", "none", d.safeSameSite(), "None"},
 		{"logout", "Logout method", !sw.GETLogout, "post", "get", "POST only", "GET allowed"},
 		{"fetch_metadata", "Fetch Metadata check", sw.FetchMetadata, "on", "off", "on", "off"},
 		{"origin", "Origin/Referer check", sw.OriginReferer, "on", "off", "on", "off"},

@@ -136,7 +136,8 @@ func sameSiteResult(sw LabSwitches, cookieSent bool) LayerResult {
 }
 
 func csrfResult(f layerFacts, key string, l csrf.Layer) LayerResult {
-	r := LayerResult{Layer: key, Off: f.unsafe || !layerOn(f.lab.switches, l), Result: ResultNotApplicable}
+	off := f.unsafe || (!f.lab.enforced && !layerOn(f.lab.switches, l))
+	r := LayerResult{Layer: key, Off: off, Result: ResultNotApplicable}
 	switch {
 	case f.lab.haveVerdicts:
 		v := f.lab.verdicts.Layer(l)

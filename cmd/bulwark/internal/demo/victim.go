@@ -62,6 +62,7 @@ func (d *Demo) parseVictimTemplates() (map[string]*template.Template, error) {
 		return ""
 	}
 	funcs["slug"] = slug
+	funcs["thirdPartyNote"] = func() string { return ThirdPartyCookieNote }
 	funcs["layerKeys"] = func() []string { return LayerKeys }
 	funcs["layerTitle"] = func(key string) string { return layerTitles[key] }
 	// The pages show the switches that applied to their own request.
