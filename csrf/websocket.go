@@ -82,23 +82,12 @@ func hasToken(v, want string) bool {
 // without Origin comes from a program, not a browser page: it is refused
 // with ErrWebSocketNoOrigin unless Config.AllowMissingMetadata (and it
 // carries no Sec-Fetch-Site either, which only browsers send). The Referer
-// is never looked at.
+// is never looked at. It is judgeHandshake's decision, so that enforcing
+// and judging a handshake can never disagree.
 func (p *Protector) checkHandshake(r *http.Request, secure bool) error {
-	h := r.Header
-	m := metadata{fetchSite: h["Sec-Fetch-Site"], origin: h["Origin"], host: r.Host, secure: secure}
-	if len(m.origin) == 0 {
-		if p.allowMissing && len(m.fetchSite) == 0 {
-			return nil
-		}
-		return ErrWebSocketNoOrigin
-	}
-	if err := p.checkFetchMetadata(&m); err != nil {
-		return handshakeReason(err)
-	}
-	if err := p.checkOrigin(&m); err != nil {
-		return handshakeReason(err)
-	}
-	return nil
+	var v Verdicts
+	p.judgeHandshake(&v, r, secure)
+	return v.Err()
 }
 
 // handshakeError is ErrWebSocketOrigin together with the origin layer's
