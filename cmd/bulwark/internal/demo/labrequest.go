@@ -8,7 +8,6 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -112,10 +111,7 @@ func (d *Demo) labGate(next http.Handler) http.Handler {
 func gateReason(sw LabSwitches, v csrf.Verdicts) error {
 	for _, l := range []csrf.Layer{csrf.LayerFetchMetadata, csrf.LayerOrigin, csrf.LayerReferer, csrf.LayerToken} {
 		if lv := v.Layer(l); lv.Outcome == csrf.Fail && layerOn(sw, l) {
-			if lv.Reason == nil {
-				return errors.New("csrf: request refused")
-			}
-			return lv.Reason
+			return lv.Reason // a failing verdict always has one
 		}
 	}
 	return nil

@@ -58,26 +58,22 @@ type labControl struct {
 	OnLabel, OffLabel string
 }
 
-// labPageData is what lab.html and tour.html show.
+// labPageData is what lab.html and tour.html show: what GET /api/lab
+// returns, and the page's controls.
 type labPageData struct {
-	Available bool
-	Message   string
-	Version   int64
-	Preset    string
-	Switches  LabSwitches
-	Controls  []labControl
-	Presets   []Preset
-	Attacks   []Attack
-	Matrix    []LabMatrixRow
+	LabResponse
+	Controls []labControl
+	Presets  []Preset
+	Attacks  []Attack
 }
 
 func (d *Demo) labData(r *http.Request) (int, labPageData) {
 	sw, v := d.lab.snapshot()
-	data := labPageData{Available: true, Version: v, Preset: matchPreset(sw), Switches: sw,
-		Presets: Presets, Attacks: Attacks, Matrix: d.labMatrix(sw)}
+	data := labPageData{LabResponse: LabResponse{Available: true, Version: v, Preset: matchPreset(sw), Switches: sw,
+		Matrix: d.labMatrix(sw)}, Presets: Presets, Attacks: Attacks}
 	status, err := d.labAccess(r)
 	if status == http.StatusForbidden {
-		return status, labPageData{Message: err.Error(), Version: v}
+		return status, labPageData{LabResponse: LabResponse{Message: err.Error(), Version: v}}
 	}
 	if status != 0 {
 		data.Available, data.Message = false, err.Error()
@@ -113,8 +109,7 @@ func (d *Demo) labJSON(w http.ResponseWriter, r *http.Request) {
 		labError(w, r, status, data.Message)
 		return
 	}
-	writeJSON(w, status, LabResponse{Available: data.Available, Message: data.Message, Version: data.Version,
-		Preset: data.Preset, Switches: data.Switches, Matrix: data.Matrix})
+	writeJSON(w, status, data.LabResponse)
 }
 
 // slug turns a result or outcome into an attribute value: "let through"
