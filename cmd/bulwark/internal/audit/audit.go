@@ -1,0 +1,206 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultMaxPages       = 100
+	DefaultMaxDepth       = 5
+	DefaultTimeout        = 5 * time.Minute
+	DefaultRate           = 10 // requests per second
+	DefaultMaxBody        = 5 << 20
+	DefaultRequestTimeout = 15 * time.Second
+)
+
+// Config is one audit's target and bounds.
+type Config struct {
+	// Target is the start page; the audit stays on its origin.
+	Target string
+	// MaxPages, MaxDepth, Timeout and Rate bound the crawl (and the whole
+	// audit, for Timeout and Rate). Zero: the defaults.
+	MaxPages, MaxDepth int
+	Timeout            time.Duration
+	Rate               float64
+	// MaxBody is the largest page read, in bytes. Zero: DefaultMaxBody.
+	MaxBody int64
+	// RequestTimeout bounds one request. Zero: DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// Login is the login page's URL; User and Password sign in through its form.
+	Login, User, Password string
+	// Cookie is a Cookie header value ("name=value; ...") of a signed-in session.
+	Cookie string
+	// Active sends forged requests, which change state on the target.
+	Active bool
+	// Progress is called after each request with the pages read so far
+	// and the requests sent; nil: nothing.
+	Progress func(pages, requests int)
+}
+
+func (c *Config) defaults() {
+	c.MaxPages = cmp(c.MaxPages, DefaultMaxPages)
+	c.MaxDepth = cmp(c.MaxDepth, DefaultMaxDepth)
+	c.Timeout = cmp(c.Timeout, DefaultTimeout)
+	c.Rate = cmp(c.Rate, DefaultRate)
+	c.MaxBody = cmp(c.MaxBody, DefaultMaxBody)
+	c.RequestTimeout = cmp(c.RequestTimeout, DefaultRequestTimeout)
+}
+
+func cmp[T int | int64 | float64 | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// ErrLogin is returned when signing in through the login form fails.
+var ErrLogin = errors.New("login failed")
+
+// auditor is one audit's state.
+type auditor struct {
+	cfg    Config
+	start  *url.URL
+	c      *client
+	jar    *jar // the audit's signed-in (or anonymous) session
+	other  *jar // another session, for its tokens; nil until needed
+	login  *url.URL
+	probe  *sessionProbe
+	report *Report
+	pages  []*visit
+	// candidates are the GETs that look state-changing.
+	candidates []candidate
+	// forms are the distinct POST forms.
+	forms []*formTarget
+	// cookies are the distinct Set-Cookie lines seen, by cookie name.
+	cookies     map[string]*seenCookie
+	cookieOrder []string
+}
+
+// visit is one crawled page.
+type visit struct {
+	page  *page
+	resp  *response
+	depth int
+}
+
+// seenCookie is a cookie as the site set it, and where.
+type seenCookie struct {
+	cookie *http.Cookie
+	page   string
+	login  bool // set by the login's answer
+}
+
+// ParseTarget checks an audit target: an absolute http or https URL.
+func ParseTarget(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("not a URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an http:// or https:// URL", s)
+	}
+	if u.User != nil {
+		return nil, errors.New("the URL must not carry a user or password: use -login or -cookie")
+	}
+	u.Fragment = ""
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u, nil
+}
+
+// Run audits cfg.Target and returns the report. An error means the audit
+// could not run at all (bad target, unreachable, failed login, ...).
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg.defaults()
+	start, err := ParseTarget(cfg.Target)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, errTimeLimit)
+	defer cancel()
+	origin := &url.URL{Scheme: start.Scheme, Host: start.Host}
+	a := &auditor{
+		cfg: cfg, start: start, jar: newJar(), cookies: map[string]*seenCookie{},
+		c:      newClient(origin, cfg.Rate, cfg.MaxBody, cfg.RequestTimeout),
+		report: &Report{Target: start.String(), Active: cfg.Active, Findings: []Finding{}},
+	}
+	a.c.onCookie = a.recordCookie
+	a.c.progress = func(sent int) {
+		if cfg.Progress != nil {
+			cfg.Progress(len(a.pages), sent)
+		}
+	}
+	if err := a.signIn(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.crawl(ctx); err != nil {
+		return nil, err
+	}
+	a.passive(ctx)
+	if cfg.Active {
+		if err := a.active(ctx); err != nil {
+			return nil, err
+		}
+	}
+	a.report.sort()
+	return a.report, nil
+}
+
+var errTimeLimit = errors.New("the audit's time limit (-timeout) ran out")
+
+// note adds a remark on the audit itself.
+func (a *auditor) note(format string, args ...any) {
+	a.report.Notes = append(a.report.Notes, fmt.Sprintf(format, args...))
+}
+
+// navigate is a browser's same-origin navigation.
+func navigate(referer *url.URL) http.Header {
+	h := http.Header{}
+	h.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+	h.Set("Sec-Fetch-Site", "same-origin")
+	h.Set("Sec-Fetch-Mode", "navigate")
+	h.Set("Sec-Fetch-Dest", "document")
+	if referer != nil {
+		h.Set("Referer", referer.String())
+	} else {
+		h.Set("Sec-Fetch-Site", "none")
+	}
+	return h
+}
+
+// fetchPage GETs an HTML page of the origin with the jar's cookies.
+func (a *auditor) fetchPage(ctx context.Context, u *url.URL, j *jar) (*page, error) {
+	resp, err := a.c.get(ctx, u, j, navigate(a.start))
+	if err != nil {
+		return nil, err
+	}
+	if err := readable(resp, a.cfg.MaxBody); err != nil {
+		return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
+	}
+	return parsePage(resp.URL, resp.Body), nil
+}
+
+// readable says why an answer is not an HTML page the audit reads, or nil.
+func readable(resp *response, limit int64) error {
+	switch {
+	case resp.Status >= 400:
+		return fmt.Errorf("answered %d %s", resp.Status, http.StatusText(resp.Status))
+	case resp.Truncated:
+		return fmt.Errorf("larger than %d bytes (-max-body): not read", limit)
+	case !resp.isHTML():
+		ct := resp.Header.Get("Content-Type")
+		if ct == "" {
+			ct = "no Content-Type"
+		}
+		return fmt.Errorf("not HTML (%s)", ct)
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+)
+
+// candidate is a GET the site offers that looks state-changing: the crawl
+// does not follow it; the active checks try it.
+type candidate struct {
+	URL  *url.URL
+	Word string
+	// From says where it was seen: "link", "GET form" or "POST form" (a
+	// POST form's action, tried with GET too).
+	From string
+	Page *url.URL
+	// finding is the index of its passive finding, -1 if none.
+	finding int
+}
+
+// skipExt are file types the crawl does not fetch: they are not pages.
+var skipExt = map[string]bool{
+	".css": true, ".js": true, ".mjs": true, ".png": true, ".jpg": true, ".jpeg": true,
+	".gif": true, ".svg": true, ".ico": true, ".webp": true, ".woff": true, ".woff2": true,
+	".ttf": true, ".pdf": true, ".zip": true, ".gz": true, ".tar": true, ".mp4": true,
+	".mp3": true, ".webm": true, ".wasm": true, ".map": true, ".json": true, ".xml": true,
+}
+
+// crawl reads the origin's pages breadth first from the start page,
+// within the page, depth and time limits. Links that look state-changing
+// are recorded, never followed.
+func (a *auditor) crawl(ctx context.Context) error {
+	type queued struct {
+		u     *url.URL
+		depth int
+	}
+	queue := []queued{{a.start, 0}}
+	seen := map[string]bool{a.start.String(): true}
+	for len(queue) > 0 {
+		if len(a.pages) >= a.cfg.MaxPages {
+			a.note("crawl stopped at -max-pages %d; %d more links not read", a.cfg.MaxPages, len(queue))
+			return nil
+		}
+		if ctx.Err() != nil {
+			a.note("crawl stopped: %v, after %d pages", context.Cause(ctx), len(a.pages))
+			return nil
+		}
+		q := queue[0]
+		queue = queue[1:]
+		v, err := a.visit(ctx, q.u, q.depth)
+		if err != nil {
+			if len(a.pages) == 0 && q.depth == 0 {
+				return fmt.Errorf("%s: %w", a.start.Redacted(), err)
+			}
+			if errors.Is(err, ErrRateLimited) {
+				return err
+			}
+			a.report.Skipped = append(a.report.Skipped, Skip{URL: q.u.Redacted(), Reason: err.Error()})
+			continue
+		}
+		seen[v.page.URL.String()] = true
+		for _, l := range v.page.Links {
+			switch {
+			case !a.c.sameOrigin(l.URL), skipExt[strings.ToLower(path.Ext(l.URL.Path))]:
+			case a.offerCandidate(l.URL, l.Text, "link", v.page.URL):
+			case q.depth+1 > a.cfg.MaxDepth || seen[l.URL.String()]:
+			default:
+				seen[l.URL.String()] = true
+				queue = append(queue, queued{l.URL, q.depth + 1})
+			}
+		}
+	}
+	return nil
+}
+
+// visit fetches and reads one page.
+func (a *auditor) visit(ctx context.Context, u *url.URL, depth int) (*visit, error) {
+	resp, err := a.c.get(ctx, u, a.jar, navigate(a.start))
+	if err != nil {
+		return nil, err
+	}
+	if err := readable(resp, a.cfg.MaxBody); err != nil {
+		return nil, err
+	}
+	v := &visit{page: parsePage(resp.URL, resp.Body), resp: resp, depth: depth}
+	a.pages = append(a.pages, v)
+	a.report.Pages = append(a.report.Pages, resp.URL.Redacted())
+	for _, f := range v.page.Forms {
+		if f.Action == nil || !a.c.sameOrigin(f.Action) {
+			continue
+		}
+		switch f.Method {
+		case "GET":
+			a.offerCandidate(f.Action, f.Label, "GET form", v.page.URL)
+		case "POST":
+			if w := changingWord(f.Action, ""); w != "" {
+				a.addCandidate(candidate{URL: f.Action, Word: w, From: "POST form", Page: v.page.URL})
+			}
+		}
+	}
+	return v, nil
+}
+
+// offerCandidate records u if it looks state-changing; it reports whether it did.
+func (a *auditor) offerCandidate(u *url.URL, label, from string, pg *url.URL) bool {
+	w := changingWord(u, label)
+	if w == "" || (a.login != nil && u.Path == a.login.Path) {
+		return false
+	}
+	a.addCandidate(candidate{URL: u, Word: w, From: from, Page: pg})
+	return true
+}
+
+func (a *auditor) addCandidate(c candidate) {
+	for _, old := range a.candidates {
+		if old.URL.String() == c.URL.String() {
+			return
+		}
+	}
+	a.candidates = append(a.candidates, c)
+}

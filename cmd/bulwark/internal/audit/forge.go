@@ -1,0 +1,197 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// attackerOrigin is the made-up site the forged requests claim to come
+// from (.invalid never resolves).
+const attackerOrigin = "https://attacker.bulwark-audit.invalid"
+
+// forgery is one forged request: how a browser would send it from the
+// attacker's page.
+type forgery struct {
+	name   string
+	method string
+	url    *url.URL
+	ctx    sendContext
+	header http.Header
+	form   url.Values // POST only
+}
+
+// crossSite returns the headers a browser sends with a cross-site request
+// of that kind; fetchMetadata false is an older browser without them.
+func crossSite(ctx sendContext, fetchMetadata bool) http.Header {
+	h := http.Header{}
+	h.Set("Referer", attackerOrigin+"/")
+	switch ctx {
+	case crossSiteImage:
+		h.Set("Accept", "image/avif,image/webp,image/png,image/*;q=0.8,*/*;q=0.5")
+		h.Set("Sec-Fetch-Mode", "no-cors")
+		h.Set("Sec-Fetch-Dest", "image")
+	default:
+		h.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+		h.Set("Sec-Fetch-Mode", "navigate")
+		h.Set("Sec-Fetch-Dest", "document")
+		h.Set("Sec-Fetch-User", "?1")
+	}
+	h.Set("Sec-Fetch-Site", "cross-site")
+	if !fetchMetadata {
+		for k := range h {
+			if strings.HasPrefix(k, "Sec-Fetch-") {
+				h.Del(k)
+			}
+		}
+	}
+	return h
+}
+
+// watch is what a target looked like before a forgery: its page, whether
+// the session was signed in, and the marker text a forged form carries.
+type watch struct {
+	snap     *snapshot
+	signedIn bool
+	marker   string
+}
+
+func (a *auditor) watch(ctx context.Context, pg *url.URL, marker string) (*watch, error) {
+	snap, err := a.takeSnapshot(ctx, pg)
+	if err != nil {
+		return nil, err
+	}
+	w := &watch{snap: snap, marker: marker}
+	if a.report.SignedIn {
+		if w.signedIn, err = a.signedIn(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// forge sends one forgery and says what it did. The error is for the
+// audit as a whole (time limit, rate limit); a failed request is noted in
+// the Attempt.
+func (a *auditor) forge(ctx context.Context, fg forgery, w *watch) (Attempt, error) {
+	cookies, withheld := a.jar.forRequest(fg.url, fg.ctx)
+	att := Attempt{Name: fg.name, Method: fg.method, URL: fg.url.Redacted(), Headers: map[string]string{},
+		Cookies: names(cookies), Withheld: withheld, Forced: fg.ctx == forced}
+	for _, k := range []string{"Origin", "Referer", "Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest"} {
+		if v := fg.header.Get(k); v != "" {
+			att.Headers[k] = v
+		}
+	}
+	req := request{Method: fg.method, URL: fg.url, Header: fg.header, Cookies: cookies}
+	if fg.form != nil {
+		req.Form = fg.form.Encode()
+		att.Body = shortBody(fg.form)
+	}
+	resp, err := a.c.do(ctx, req)
+	if err != nil {
+		att.Err = err.Error()
+		return att, fatal(ctx, err)
+	}
+	att.Status = resp.Status
+	att.Accepted = a.accepted(resp)
+	att.Changed, err = a.whatChanged(ctx, resp, cookies, w)
+	if err != nil {
+		att.Err = "after it: " + err.Error()
+		return att, fatal(ctx, err)
+	}
+	return att, nil
+}
+
+// fatal returns err if the audit cannot go on after it.
+func fatal(ctx context.Context, err error) error {
+	if errors.Is(err, ErrRateLimited) || ctx.Err() != nil {
+		return err
+	}
+	return nil
+}
+
+// accepted: not refused. A 4xx or 5xx is a refusal, and so is a redirect
+// to a login page (the request did not carry a session).
+func (a *auditor) accepted(resp *response) bool {
+	if resp.Status >= 400 {
+		return false
+	}
+	if loc := resp.location(); loc != nil {
+		p := strings.ToLower(loc.Path)
+		if (a.login != nil && loc.Path == a.login.Path) || strings.Contains(p, "login") || strings.Contains(p, "signin") || strings.Contains(p, "sign_in") {
+			return false
+		}
+	}
+	return true
+}
+
+// whatChanged looks for the forgery's effect: a session cookie deleted,
+// the session ended, the form's marker text shown, or the page changed.
+func (a *auditor) whatChanged(ctx context.Context, resp *response, sent []*http.Cookie, w *watch) (string, error) {
+	if name := deletedCookie(resp.Header, sent); name != "" {
+		return fmt.Sprintf("the answer deleted the cookie %q it was sent (the browser's session ends)", name), nil
+	}
+	if w.signedIn {
+		in, err := a.signedIn(ctx)
+		if err != nil {
+			return "", err
+		}
+		if !in {
+			return "the session ended (the user is logged out)", nil
+		}
+	}
+	if w.marker != "" {
+		for _, u := range a.markerPages(resp, w) {
+			p, err := a.fetchPage(ctx, u, a.jar)
+			if err == nil && strings.Contains(strings.Join(p.Text, "\n"), w.marker) {
+				return fmt.Sprintf("the text it sent (%s) now shows on %s", w.marker, u.RequestURI()), nil
+			}
+		}
+	}
+	return w.snap.changed(ctx, a)
+}
+
+// markerPages are where a form's effect would show: its own page, and
+// the page the answer redirects to.
+func (a *auditor) markerPages(resp *response, w *watch) []*url.URL {
+	out := []*url.URL{w.snap.url}
+	if loc := resp.location(); loc != nil && a.c.sameOrigin(loc) && loc.String() != w.snap.url.String() {
+		out = append(out, loc)
+	}
+	return out
+}
+
+// deletedCookie returns the name of a sent cookie the answer deletes.
+func deletedCookie(h http.Header, sent []*http.Cookie) string {
+	for _, line := range h.Values("Set-Cookie") {
+		ck, err := http.ParseSetCookie(line)
+		if err != nil {
+			continue
+		}
+		gone := ck.MaxAge < 0 || (!ck.Expires.IsZero() && ck.Expires.Before(time.Now())) || ck.Value == ""
+		for _, s := range sent {
+			if gone && s.Name == ck.Name {
+				return ck.Name
+			}
+		}
+	}
+	return ""
+}
+
+// shortBody shows a forged form with long values (tokens) shortened.
+func shortBody(v url.Values) string {
+	c := url.Values{}
+	for k, vs := range v {
+		for _, s := range vs {
+			if len(s) > 12 && highEntropy(s) {
+				s = s[:6] + "…"
+			}
+			c.Add(k, s)
+		}
+	}
+	return c.Encode()
+}

@@ -1,0 +1,162 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// signIn gives the audit its session: through the login form (-login),
+// or from -cookie. Then it learns how a signed-in page differs from an
+// anonymous one, to see a session end.
+func (a *auditor) signIn(ctx context.Context) error {
+	switch {
+	case a.cfg.Cookie != "":
+		if err := a.useCookie(ctx); err != nil {
+			return err
+		}
+	case a.cfg.Login != "":
+		lu, err := a.start.Parse(a.cfg.Login)
+		if err != nil || !a.c.sameOrigin(lu) {
+			return fmt.Errorf("-login %s: not a page of %s", a.cfg.Login, a.c.origin)
+		}
+		a.login = lu
+		if err := a.loginInto(ctx, a.jar); err != nil {
+			return err
+		}
+	default:
+		return nil
+	}
+	a.report.SignedIn = true
+	probe, err := a.learnSession(ctx, a.start)
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.start.Redacted(), err)
+	}
+	if probe == nil {
+		a.note("the start page looks the same signed in and anonymous: the audit cannot see a session end there, only a cookie deleted")
+	}
+	a.probe = probe
+	return nil
+}
+
+// useCookie puts -cookie's cookies in the jar. Their attributes come from
+// the site's own Set-Cookie for the same names, if an anonymous visit
+// shows one; otherwise they are unknown (treated as no SameSite).
+func (a *auditor) useCookie(ctx context.Context) error {
+	given, err := parseCookieFlag(a.cfg.Cookie)
+	if err != nil || len(given) == 0 {
+		return fmt.Errorf("-cookie: want name=value[; name2=value2]: %v", err)
+	}
+	anon := newJar()
+	if _, err := a.c.get(ctx, a.start, anon, navigate(nil)); err != nil {
+		return fmt.Errorf("%s: %w", a.start.Redacted(), err)
+	}
+	for _, g := range given {
+		ck := &http.Cookie{Name: g.Name, Value: g.Value, Path: "/"}
+		if like := anon.named(g.Name); like != nil {
+			c := *like
+			c.Value = g.Value
+			ck = &c
+		} else {
+			a.jar.given[g.Name] = true
+		}
+		a.jar.cookies = append(a.jar.cookies, ck)
+	}
+	return nil
+}
+
+// loginInto signs in through the login form, keeping the session in j.
+func (a *auditor) loginInto(ctx context.Context, j *jar) error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrLogin, fmt.Sprintf(format, args...))
+	}
+	resp, err := a.c.get(ctx, a.login, j, navigate(nil))
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := readable(resp, a.cfg.MaxBody); err != nil {
+		return fail("%s %v", a.login.Redacted(), err)
+	}
+	f := loginForm(parsePage(resp.URL, resp.Body))
+	if f == nil {
+		return fail("%s has no form with a password field", resp.URL.Redacted())
+	}
+	values, ok := loginValues(f, a.cfg.User, a.cfg.Password)
+	if !ok {
+		return fail("the login form has no user name field next to its password field")
+	}
+	cookies, _ := j.forRequest(f.Action, sameOriginNav)
+	hdr := navigate(resp.URL)
+	hdr.Set("Origin", a.c.origin.String())
+	answer, err := a.c.do(ctx, request{Method: f.Method, URL: f.Action, Header: hdr, Cookies: cookies, Form: values.Encode()})
+	if err != nil {
+		return fail("%v", err)
+	}
+	j.update(f.Action, answer.Header)
+	a.markLoginCookies(answer.Header)
+	if answer.Status >= 400 {
+		return fail("the login form's answer was %d %s", answer.Status, http.StatusText(answer.Status))
+	}
+	next := answer
+	if loc := answer.location(); loc != nil {
+		if !a.c.sameOrigin(loc) {
+			return fail("the login redirects off the origin, to %s", loc.Redacted())
+		}
+		if next, err = a.c.get(ctx, loc, j, navigate(f.Action)); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if next.isHTML() && loginForm(parsePage(next.URL, next.Body)) != nil {
+		return fail("the site showed a login form again: wrong user name or password (-user, -password-env)?")
+	}
+	return nil
+}
+
+// loginForm is the page's first form with a password field.
+func loginForm(p *page) *form {
+	for _, f := range p.Forms {
+		if f.has("password") && f.Action != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// loginValues fills a login form: the user name in the first text-like
+// field, the password in the first password field, the rest as rendered.
+func loginValues(f *form, user, password string) (url.Values, bool) {
+	v := url.Values{}
+	userSet, passSet, clicked := false, false, false
+	for _, fd := range f.Fields {
+		switch {
+		case fd.Type == "password" && !passSet:
+			v.Set(fd.Name, password)
+			passSet = true
+		case (fd.Type == "text" || fd.Type == "email") && !userSet && !isTokenName(fd.Name):
+			v.Set(fd.Name, user)
+			userSet = true
+		case fd.Submit:
+			if !clicked {
+				v.Add(fd.Name, fd.Value)
+				clicked = true
+			}
+		case fd.Type == "checkbox" || fd.Type == "radio":
+			if fd.Checked {
+				v.Add(fd.Name, fd.Value)
+			}
+		case fd.Type != "password":
+			v.Add(fd.Name, fd.Value)
+		}
+	}
+	return v, userSet && passSet
+}
+
+// markLoginCookies notes the cookies the login's answer set: sessions.
+func (a *auditor) markLoginCookies(h http.Header) {
+	for _, line := range h.Values("Set-Cookie") {
+		if ck, err := http.ParseSetCookie(line); err == nil && a.cookies[ck.Name] != nil {
+			a.cookies[ck.Name].login = true
+		}
+	}
+}

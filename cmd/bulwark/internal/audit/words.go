@@ -1,0 +1,65 @@
+package audit
+
+import (
+	"net/url"
+	"strings"
+	"unicode"
+)
+
+// changingWords are words that, in a path or a label, say the request
+// changes state. Compound forms ("logout", "signout") are listed whole.
+var changingWords = map[string]bool{
+	"logout": true, "logoff": true, "signout": true, "delete": true, "remove": true,
+	"destroy": true, "unsubscribe": true, "revoke": true, "disable": true, "deactivate": true,
+	"approve": true, "reject": true, "transfer": true, "purge": true, "clear": true,
+	"erase": true, "ban": true, "wipe": true, "trash": true, "kick": true, "archive": true,
+	"unfollow": true, "vote": true, "rm": true, "del": true,
+}
+
+// pairs are two-word phrases that mean one changing word.
+var pairs = map[string]string{"log out": "logout", "sign out": "signout", "log off": "logoff"}
+
+// changingWord returns the first state-changing word in the URL's path
+// and query or in the label ("" if none).
+func changingWord(u *url.URL, label string) string {
+	var parts []string
+	if u != nil {
+		parts = append(parts, u.Path)
+		for k, vs := range u.Query() {
+			parts = append(parts, k)
+			parts = append(parts, vs...)
+		}
+	}
+	// A long label is prose, not an action's name.
+	if len(strings.Fields(label)) <= 4 {
+		parts = append(parts, label)
+	}
+	for _, part := range parts {
+		if w := firstChangingWord(part); w != "" {
+			return w
+		}
+	}
+	return ""
+}
+
+func firstChangingWord(s string) string {
+	s = strings.ToLower(s)
+	for phrase, w := range pairs {
+		if strings.Contains(s, phrase) || strings.Contains(s, strings.ReplaceAll(phrase, " ", "-")) ||
+			strings.Contains(s, strings.ReplaceAll(phrase, " ", "_")) {
+			return w
+		}
+	}
+	words := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+	for _, w := range words {
+		if changingWords[w] {
+			return w
+		}
+	}
+	return ""
+}
+
+// endsSession reports whether the word is one of logging out.
+func endsSession(word string) bool {
+	return word == "logout" || word == "logoff" || word == "signout"
+}
