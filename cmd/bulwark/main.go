@@ -1,9 +1,11 @@
-// Command bulwark runs Bulwark's live demo and manages its users.
+// Command bulwark runs Bulwark's live demo, manages its users and audits
+// sites for cross-site request forgery.
 //
 // Usage:
 //
 //	bulwark demo [-addr localhost:8000] [-attacker-addr 127.0.0.1:8001] [-data DIR] [-unsafe] [-cookie-samesite lax|strict|none] [-tour]
 //	bulwark user add|passwd|disable|list [-data DIR] [NAME]
+//	bulwark audit URL [-active] [-login URL -user NAME] [-cookie C] [-json] [-html FILE] [-fail-on SEVERITY]
 //
 // `bulwark demo` serves a small notes app protected by the csrf, session and
 // auth packages, and an "attacker site" on another host name whose pages try
@@ -18,7 +20,13 @@
 // are read from standard input (one line), or prompted for without echo when
 // standard input is a terminal.
 //
-// Exit status: 0 on success, 1 on a runtime error, 2 on a usage error.
+// `bulwark audit` crawls one origin and reports where another site could
+// make the user's browser change state there; with -active it forges the
+// requests to prove it. See "bulwark audit -h".
+//
+// Exit status: 0 on success, 1 on a runtime error, 2 on a usage error;
+// `bulwark audit` exits 1 on findings at or above -fail-on and 3 when it
+// cannot audit.
 package main
 
 import (
@@ -58,8 +66,9 @@ const usage = `bulwark: Bulwark's live CSRF demo and its user accounts.
 Usage:
   bulwark demo [flags]                      run the demo app and the attacker site
   bulwark user add|passwd|disable|list      manage the demo's users
+  bulwark audit URL [flags]                 find the CSRF holes in a site (yours)
 
-Run "bulwark demo -h" or "bulwark user -h" for the flags.
+Run "bulwark demo -h", "bulwark user -h" or "bulwark audit -h" for the flags.
 `
 
 // run executes one command line and returns the exit status. It never
@@ -79,6 +88,8 @@ func (e *env) run(args []string) int {
 		return e.demo(args[1:])
 	case "user":
 		return e.user(args[1:])
+	case "audit":
+		return e.audit(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK
