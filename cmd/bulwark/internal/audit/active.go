@@ -87,7 +87,7 @@ func (a *auditor) place(f Finding, passive int) {
 	switch {
 	case passive >= 0:
 		old := a.report.Findings[passive]
-		f.Detail = old.Title + ". " + f.Detail
+		f.Detail += " (Passive check: " + old.Title + ".)"
 		a.report.Findings[passive] = f
 	case f.Verdict == Protected:
 		a.report.Protected = append(a.report.Protected, f)

@@ -15,6 +15,9 @@ import (
 // cookie attached, to tell SameSite's protection from the server's.
 func (a *auditor) checkForm(ctx context.Context, t *formTarget) error {
 	f := t.form
+	if f.has("password") && !f.has("file") {
+		return a.checkLogin(ctx, t)
+	}
 	if why := unreplayable(f); why != "" {
 		a.note("POST %s not replayed: %s", f.Action.Redacted(), why)
 		return nil
@@ -196,20 +199,21 @@ func formVerdict(f *form, t *formTarget, as []Attempt) Finding {
 	case browser:
 		out.Severity, out.Verdict = High, Vulnerable
 		out.Title = "a form another site submits changes state"
-		out.Detail = "A cross-site auto-submitted form, sent the way a browser sends it, " + changedBy(as) + ". Check a per-session token on every POST, and refuse cross-site requests by Sec-Fetch-Site and Origin."
+		out.Detail = "Sent the way a browser sends another site's auto-submitted form, " + changedBy(as) + ". Check a per-session token on every POST, and refuse cross-site requests by Sec-Fetch-Site and Origin."
 	case older:
 		out.Severity, out.Verdict = Medium, Vulnerable
 		out.Title = "a form another site submits changes state in browsers without Fetch Metadata"
-		out.Detail = "The server refused the forgery with Sec-Fetch-Site: cross-site but accepted it without, from another Origin: " + changedBy(as) + ". Check the Origin header (or a token) as well."
+		out.Detail = "The server refused the forgery with Sec-Fetch-Site: cross-site but not without it, from another Origin: " + changedBy(as) + ". Check the Origin header (or a token) as well."
 	case forcedOnly:
 		out.Severity, out.Verdict = Medium, SameSiteOnly
 		out.Title = "a forged form works but for the cookie's " + withheldBy(as)
-		out.Detail = "The server has no CSRF check of its own: with the session cookie attached the forgery " + changedBy(as) + ". Only the browser's SameSite kept it out, which a same-site attacker (a subdomain) or an older browser gets past. Add a token or a Fetch Metadata check."
+		out.Detail = "The server has no CSRF check of its own: with the session cookie attached, " + changedBy(as) + ". Only the browser's SameSite kept it out, which a same-site attacker (a subdomain) or an older browser gets past. Add a token or a Fetch Metadata check."
 	default:
 		out.Severity, out.Verdict = Info, Protected
 		out.Title = "forged submissions were refused"
 		out.Detail = protectedNote(t, as)
 	}
+	out.Title = "POST " + f.Action.Path + ": " + out.Title
 	return out
 }
 
@@ -217,7 +221,7 @@ func formVerdict(f *form, t *formTarget, as []Attempt) Finding {
 func changedBy(as []Attempt) string {
 	for _, at := range as {
 		if at.Changed != "" {
-			return fmt.Sprintf("(%s) was answered %d and %s", at.Name, at.Status, at.Changed)
+			return fmt.Sprintf("%q was answered %d, and %s", at.Name, at.Status, at.Changed)
 		}
 	}
 	return ""

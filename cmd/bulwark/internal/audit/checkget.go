@@ -41,7 +41,7 @@ func (a *auditor) checkGET(ctx context.Context, c candidate) error {
 			break
 		}
 	}
-	if !anyChanged(attempts) && anyWithheld(attempts) && len(attempts) == 2 {
+	if len(attempts) == 2 && !anyChanged(attempts) && len(attempts[1].Withheld) > 0 {
 		if _, err := try("cross-site link, every cookie attached (as if SameSite=None)", forced); err != nil {
 			return err
 		}

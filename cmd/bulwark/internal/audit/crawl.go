@@ -116,8 +116,11 @@ func (a *auditor) offerCandidate(u *url.URL, label, from string, pg *url.URL) bo
 }
 
 func (a *auditor) addCandidate(c candidate) {
-	for _, old := range a.candidates {
+	for i, old := range a.candidates {
 		if old.URL.String() == c.URL.String() {
+			if old.From == "POST form" && c.From != "POST form" {
+				a.candidates[i] = c // a link to it is what a passive finding is about
+			}
 			return
 		}
 	}

@@ -130,7 +130,10 @@ func (a *auditor) accepted(resp *response) bool {
 }
 
 // whatChanged looks for the forgery's effect: a session cookie deleted,
-// the session ended, the form's marker text shown, or the page changed.
+// the session ended, the form's marker text shown, or (for an answer
+// that was not a refusal) the page changed. A refused request may still
+// show on a page, in a log of attempts, so a refusal's page change does
+// not count.
 func (a *auditor) whatChanged(ctx context.Context, resp *response, sent []*http.Cookie, w *watch) (string, error) {
 	if name := deletedCookie(resp.Header, sent); name != "" {
 		return fmt.Sprintf("the answer deleted the cookie %q it was sent (the browser's session ends)", name), nil
@@ -151,6 +154,9 @@ func (a *auditor) whatChanged(ctx context.Context, resp *response, sent []*http.
 				return fmt.Sprintf("the text it sent (%s) now shows on %s", w.marker, u.RequestURI()), nil
 			}
 		}
+	}
+	if !a.accepted(resp) {
+		return "", nil
 	}
 	return w.snap.changed(ctx, a)
 }

@@ -242,6 +242,19 @@ func (d *Demo) Lab() LabState {
 	return LabState{Available: d.labAvailable() == nil, Version: v, Preset: matchPreset(sw), Switches: sw}
 }
 
+// SetLab sets the lab's switches, as the lab's forms do, bypassing the
+// forms' checks. For tests.
+func (d *Demo) SetLab(s LabSwitches) error {
+	if s.SameSite != "Lax" && s.SameSite != "None" {
+		return fmt.Errorf("demo: lab SameSite %q: want Lax or None", s.SameSite)
+	}
+	if err := d.labAvailable(); err != nil {
+		return err
+	}
+	d.lab.set(d.localSwitches(s))
+	return nil
+}
+
 // ApplyPreset sets the lab's switches to the named preset, as POST
 // /lab/preset does, bypassing the form's checks. For tests.
 func (d *Demo) ApplyPreset(name string) error {

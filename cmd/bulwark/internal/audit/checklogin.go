@@ -1,0 +1,65 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+)
+
+// checkLogin tests a login form for login CSRF without signing anybody
+// in: it submits a made-up user name and password twice, once from the
+// site's own page and once as another site's auto-submitted form. If both
+// get the same answer, the server did not tell them apart: another site
+// could sign the user into the attacker's account.
+func (a *auditor) checkLogin(ctx context.Context, t *formTarget) error {
+	f := t.form
+	user, password := newMarker(), rand.Text()
+	anon := newJar()
+	own, err := a.fetchPage(ctx, t.page, anon)
+	if err != nil {
+		a.note("POST %s (login) not checked: %v", f.Action.Redacted(), err)
+		return fatal(ctx, err)
+	}
+	same := loginForm(own)
+	if same == nil || same.key() != f.key() {
+		a.note("POST %s (login) not checked: a new session is not shown the form", f.Action.Redacted())
+		return nil
+	}
+	values, ok := loginValues(same, user, password)
+	if !ok {
+		return nil
+	}
+	cookies, _ := anon.forRequest(f.Action, sameOriginNav)
+	hdr := navigate(t.page)
+	hdr.Set("Origin", a.c.origin.String())
+	control, err := a.c.do(ctx, request{Method: http.MethodPost, URL: f.Action, Header: hdr, Cookies: cookies, Form: values.Encode()})
+	if err != nil {
+		return fatal(ctx, err)
+	}
+	if t.token != "" {
+		values.Del(t.token)
+	}
+	hdr = crossSite(crossSitePOST, true)
+	hdr.Set("Origin", attackerOrigin)
+	sent, withheld := anon.forRequest(f.Action, crossSitePOST)
+	resp, err := a.c.do(ctx, request{Method: http.MethodPost, URL: f.Action, Header: hdr, Cookies: sent, Form: values.Encode()})
+	if err != nil {
+		return fatal(ctx, err)
+	}
+	att := Attempt{Name: "cross-site login form, no token, a made-up user", Method: http.MethodPost, URL: f.Action.Redacted(),
+		Headers: map[string]string{"Origin": attackerOrigin, "Sec-Fetch-Site": "cross-site"}, Cookies: names(sent), Withheld: withheld,
+		Body: shortBody(values), Status: resp.Status, Accepted: resp.Status == control.Status}
+	out := Finding{Kind: KindForgeableForm, Method: "POST", URL: f.Action.Redacted(), Page: t.page.Redacted(), Evidence: []Attempt{att}}
+	if att.Accepted {
+		out.Severity, out.Verdict = Medium, Vulnerable
+		out.Title = "POST " + f.Action.Path + ": the login form takes another site's submissions (login CSRF)"
+		out.Detail = fmt.Sprintf("A made-up login got the same answer (%d) from another site as from the site's own page. With the attacker's real credentials, another site could sign the user into the attacker's account. Put a token in the login form too, or refuse cross-site POSTs.", resp.Status)
+	} else {
+		out.Severity, out.Verdict = Info, Protected
+		out.Title = "POST " + f.Action.Path + ": the login form refuses other sites' submissions"
+		out.Detail = fmt.Sprintf("A made-up login was answered %d from the site's own page but %d from another site.", control.Status, resp.Status)
+	}
+	a.place(out, t.finding)
+	return nil
+}
