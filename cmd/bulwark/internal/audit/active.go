@@ -85,6 +85,10 @@ func newMarker() string {
 // passive finding, as a new finding, or among the protected targets.
 func (a *auditor) place(f Finding, passive int) {
 	switch {
+	case passive >= 0 && f.Verdict == Protected && !a.report.SignedIn && anyAccepted(f.Evidence):
+		old := &a.report.Findings[passive]
+		old.Evidence = f.Evidence
+		old.Detail += " Not confirmed by -active: the server accepted the forgeries, but the audit had no session for them to act on; sign in with -login or -cookie."
 	case passive >= 0:
 		old := a.report.Findings[passive]
 		f.Detail += " (Passive check: " + old.Title + ".)"
@@ -94,4 +98,13 @@ func (a *auditor) place(f Finding, passive int) {
 	default:
 		a.add(f)
 	}
+}
+
+func anyAccepted(as []Attempt) bool {
+	for _, at := range as {
+		if at.Accepted {
+			return true
+		}
+	}
+	return false
 }

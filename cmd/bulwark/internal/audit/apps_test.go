@@ -282,3 +282,23 @@ func (a *notesApp) count() int {
 	defer a.mu.Unlock()
 	return len(a.notes)
 }
+
+// TestDjango audits a real Django 3.2 site: its LogoutView logs out on GET
+// (vulnerable: a cross-site link carries the Lax session cookie), its
+// @csrf_exempt form is held back only by SameSite=Lax, and its protected
+// form is not reported at all.
+func TestDjango(t *testing.T) {
+	base, user, pw := startDjango(t)
+	r := runAudit(t, base, "/accounts/login/", user, pw)
+	expect(t, r, "GET", "/accounts/logout/", audit.Vulnerable, audit.High)
+	expect(t, r, "POST", "/exempt/", audit.SameSiteOnly, audit.Medium)
+	notes, ok := find(r, "POST", "/notes/")
+	if !ok || notes.Verdict != audit.Protected {
+		t.Fatalf("POST /notes/: %+v, want it checked and protected", notes)
+	}
+	for _, f := range r.Findings {
+		if f.URL == notes.URL {
+			t.Errorf("the protected form is reported: %s: %s", f.Severity, f.Title)
+		}
+	}
+}
