@@ -126,7 +126,7 @@ func (e *env) audit(args []string) int {
 		cfg.Progress(-1, -1)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "bulwark: audit: %v\n", err)
+		fmt.Fprintf(e.stderr, "bulwark: audit: %s\n", audit.Printable(err.Error()))
 		return exitNoAudit
 	}
 	if *htmlFile != "" {

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -128,12 +130,43 @@ func TestDemoUnsafe(t *testing.T) {
 	r := runAudit(t, base, "/login", demo.DemoUsername, pw)
 	expect(t, r, "GET", "/logout", audit.Vulnerable, audit.High)
 	expect(t, r, "POST", "/notes", audit.Vulnerable, audit.High)
+	expect(t, r, "POST", "/login", audit.Vulnerable, audit.Medium)
 	notes, err := d.Notes(context.Background(), demo.DemoUsername)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(notes) == 0 || !strings.HasPrefix(notes[0].Body, "bulwark-audit-") {
 		t.Errorf("the forged note is not in the demo's database: %v", notes)
+	}
+	checkREADMESample(t, r)
+}
+
+// markerRE matches the audit's marker texts, which differ on every run.
+var markerRE = regexp.MustCompile(`bulwark-audit-[A-Z0-9]{10}`)
+
+// checkREADMESample: every line of the README's sample report is a line
+// of this report (markers aside).
+func checkREADMESample(t *testing.T, r *audit.Report) {
+	t.Helper()
+	readme, err := os.ReadFile("../../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sample, ok := strings.Cut(string(readme), "<!-- audit-sample -->\n```\n")
+	sample, _, ok2 := strings.Cut(sample, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no audit-sample block")
+	}
+	var out strings.Builder
+	audit.WriteText(&out, r)
+	have := map[string]bool{}
+	for _, l := range strings.Split(markerRE.ReplaceAllString(out.String(), "MARKER"), "\n") {
+		have[strings.TrimSpace(l)] = true
+	}
+	for _, l := range strings.Split(strings.TrimSpace(sample), "\n") {
+		if l = strings.TrimSpace(markerRE.ReplaceAllString(l, "MARKER")); !have[l] {
+			t.Errorf("README's sample line is not in the unsafe demo's report: %q", l)
+		}
 	}
 }
 

@@ -74,6 +74,8 @@ type auditor struct {
 	probe  *sessionProbe
 	report *Report
 	pages  []*visit
+	// loginView is the login page as an anonymous visitor saw it.
+	loginView *visit
 	// candidates are the GETs that look state-changing.
 	candidates []candidate
 	// forms are the distinct POST forms.

@@ -40,6 +40,13 @@ func (a *auditor) crawl(ctx context.Context) error {
 	}
 	queue := []queued{{a.start, 0}}
 	seen := map[string]bool{a.start.String(): true}
+	if lv := a.loginView; lv != nil {
+		// The login page, as signing in saw it: a signed-in crawl may
+		// never be shown its form.
+		a.pages = append(a.pages, lv)
+		a.report.Pages = append(a.report.Pages, lv.page.URL.Redacted())
+		seen[lv.page.URL.String()] = true
+	}
 	for len(queue) > 0 {
 		if len(a.pages) >= a.cfg.MaxPages {
 			a.note("crawl stopped at -max-pages %d; %d more links not read", a.cfg.MaxPages, len(queue))
@@ -53,7 +60,7 @@ func (a *auditor) crawl(ctx context.Context) error {
 		queue = queue[1:]
 		v, err := a.visit(ctx, q.u, q.depth)
 		if err != nil {
-			if len(a.pages) == 0 && q.depth == 0 {
+			if q.u == a.start {
 				return fmt.Errorf("%s: %w", a.start.Redacted(), err)
 			}
 			if errors.Is(err, ErrRateLimited) {

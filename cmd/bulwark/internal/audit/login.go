@@ -78,7 +78,11 @@ func (a *auditor) loginInto(ctx context.Context, j *jar) error {
 	if err := readable(resp, a.cfg.MaxBody); err != nil {
 		return fail("%s %v", a.login.Redacted(), err)
 	}
-	f := loginForm(parsePage(resp.URL, resp.Body))
+	lp := parsePage(resp.URL, resp.Body)
+	if a.loginView == nil {
+		a.loginView = &visit{page: lp, resp: resp}
+	}
+	f := loginForm(lp)
 	if f == nil {
 		return fail("%s has no form with a password field", resp.URL.Redacted())
 	}

@@ -4,11 +4,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 )
 
-// WriteText prints the report for a terminal: a summary, each finding
+// WriteText prints the report for a terminal (the site's own text is
+// printed with its control characters replaced (Printable), so that a page cannot
+// move the cursor or recolour the terminal): a summary, each finding
 // with its severity and evidence, then the audit's own notes.
 func WriteText(w io.Writer, r *Report) {
+	w = sanitizingWriter{w}
 	mode := "passive checks only (add -active to forge requests)"
 	if r.Active {
 		mode = "active checks on"
@@ -77,4 +81,25 @@ func attemptLine(at Attempt) string {
 		changed = at.Changed
 	}
 	return fmt.Sprintf("%s [%s]: %s → %s", at.Name, cookies, answer, changed)
+}
+
+// Printable replaces control characters (ANSI escapes among them) with
+// U+FFFD.
+func Printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\n' {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// sanitizingWriter passes text through Printable.
+type sanitizingWriter struct{ w io.Writer }
+
+func (s sanitizingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(s.w, Printable(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
