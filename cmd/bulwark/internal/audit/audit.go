@@ -148,8 +148,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	a.passive(ctx)
 	if cfg.Active {
-		if err := a.active(ctx); err != nil {
+		if err := a.active(ctx); err != nil && ctx.Err() == nil {
 			return nil, err
+		} else if err != nil {
+			a.note("active checks stopped: %v", context.Cause(ctx))
 		}
 	}
 	a.report.sort()
