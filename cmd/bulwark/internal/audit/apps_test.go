@@ -175,14 +175,15 @@ func checkREADMESample(t *testing.T, r *audit.Report) {
 // would have sent the cookie at all, and the cookie finding.
 func TestDemoCookieSameSite(t *testing.T) {
 	for _, tt := range []struct {
+		name     string
 		sameSite http.SameSite
 		note     string
 		cookie   audit.Severity
 	}{
-		{http.SameSiteLaxMode, "SameSite would also have withheld", audit.Info},
-		{http.SameSiteNoneMode, "the server's checks alone refused", audit.Low},
+		{"Lax", http.SameSiteLaxMode, "SameSite would also have withheld", audit.Info},
+		{"None", http.SameSiteNoneMode, "the server's checks alone refused", audit.Low},
 	} {
-		t.Run(fmt.Sprint(tt.sameSite), func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			_, base, pw := startDemo(t, demo.Config{CookieSameSite: tt.sameSite})
 			r := runAudit(t, base, "/login", demo.DemoUsername, pw)
 			noneAbove(t, r, tt.cookie)
@@ -334,4 +335,53 @@ func TestDjango(t *testing.T) {
 			t.Errorf("the protected form is reported: %s: %s", f.Severity, f.Title)
 		}
 	}
+}
+
+// TestDemoCookie audits with a session cookie instead of a login: the
+// notes form is found vulnerable, and once a check has ended the session
+// the audit says that it could not sign in again, instead of calling the
+// remaining targets protected.
+func TestDemoCookie(t *testing.T) {
+	_, base, pw := startDemo(t, demo.Config{Unsafe: true})
+	cookie := loginCookie(t, base, demo.DemoUsername, pw)
+	r, err := audit.Run(context.Background(), audit.Config{Target: base + "/", Cookie: cookie, Active: true, Rate: 1e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, r, "POST", "/notes", audit.Vulnerable, audit.High)
+	if !strings.Contains(strings.Join(r.Notes, "\n"), "cannot sign in again") {
+		t.Errorf("no note that the -cookie session ended: %q", r.Notes)
+	}
+	var out strings.Builder
+	audit.WriteText(&out, r)
+	if strings.Contains(out.String(), strings.SplitN(cookie, "=", 2)[1]) {
+		t.Error("the report prints the session cookie's value")
+	}
+}
+
+// loginCookie signs in to the demo through its form and returns the
+// session cookie as a Cookie header value.
+func loginCookie(t *testing.T, base, user, password string) string {
+	t.Helper()
+	form := strings.NewReader("username=" + user + "&password=" + strings.ReplaceAll(password, " ", "+"))
+	req, err := http.NewRequest(http.MethodPost, base+"/login", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Value != "" {
+			return c.Name + "=" + c.Value
+		}
+	}
+	t.Fatalf("login answered %d without a session cookie", resp.StatusCode)
+	return ""
 }
