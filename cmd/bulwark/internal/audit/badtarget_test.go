@@ -535,3 +535,56 @@ func TestBadTargetStateChangingLinksNotFollowed(t *testing.T) {
 		}
 	}
 }
+
+func TestBadTargetLoginFormOffOrigin(t *testing.T) {
+	other := &counter{}
+	otherSrv := httptest.NewServer(other)
+	defer otherSrv.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		htmlPage(w, `<form method="post" action="`+otherSrv.URL+`/login"><input name="username"><input type="password" name="password"></form>`)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { htmlPage(w, "home") })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	r, err := runAudit(t, audit.Config{Target: srv.URL, Login: "/login", User: "alice", Password: "right"})
+	wantErr(t, r, err, otherSrv.URL+"/login", "leaves the audited origin")
+	if !errors.Is(err, audit.ErrLogin) {
+		t.Errorf("error %v is not ErrLogin", err)
+	}
+	if n := other.n.Load(); n != 0 {
+		t.Errorf("the other origin got %d requests: the password went there", n)
+	}
+}
+
+// A login form with method="get" sends its fields in the query, as a
+// browser would.
+func TestBadTargetLoginFormGET(t *testing.T) {
+	t.Skip("BUG: loginInto sends the form as an urlencoded body whatever its method (client.once puts req.Form in the body), so a method=get login form gets a GET with a body and no query: the site never sees the user name and password, and the audit reports \"showed a login form again\"")
+	const form = `<form method="get" action="/login"><input name="username"><input type="password" name="password"></form>`
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("username") == "alice" && r.URL.Query().Get("password") == "right" {
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "s3cr3t", Path: "/"})
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+			return
+		}
+		htmlPage(w, form)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("session"); err == nil && c.Value == "s3cr3t" {
+			htmlPage(w, `<p>Signed in</p>`)
+			return
+		}
+		htmlPage(w, `<a href="/login">Log in</a>`)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	r, err := runAudit(t, audit.Config{Target: srv.URL, Login: "/login", User: "alice", Password: "right"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.SignedIn {
+		t.Error("not signed in")
+	}
+}
