@@ -77,7 +77,7 @@ func (e *env) audit(args []string) int {
 	passwordEnv := fs.String("password-env", "BULWARK_AUDIT_PASSWORD", "environment `VARIABLE` that holds the password for -login")
 	fs.StringVar(&cfg.Cookie, "cookie", "", "session cookie(s) of a signed-in user, `name=value[; name2=value2]` (instead of -login)")
 	fs.IntVar(&cfg.MaxPages, "max-pages", audit.DefaultMaxPages, "most pages to crawl")
-	fs.IntVar(&cfg.MaxDepth, "max-depth", audit.DefaultMaxDepth, "most links to follow from the start page")
+	maxDepth := fs.Int("max-depth", audit.DefaultMaxDepth, "most links to follow from the start page (0: the start page alone)")
 	fs.DurationVar(&cfg.Timeout, "timeout", audit.DefaultTimeout, "time limit for the whole audit")
 	fs.Float64Var(&cfg.Rate, "rate", audit.DefaultRate, "most requests per second")
 	fs.Int64Var(&cfg.MaxBody, "max-body", audit.DefaultMaxBody, "largest page to read, in bytes")
@@ -109,6 +109,10 @@ func (e *env) audit(args []string) int {
 	threshold, err := audit.ParseSeverity(*failOn)
 	if err != nil {
 		return e.usagef("-fail-on: %v", err)
+	}
+	cfg.MaxDepth = *maxDepth
+	if *maxDepth == 0 {
+		cfg.MaxDepth = audit.StartPageOnly
 	}
 	if code := e.checkAuditFlags(&cfg, *passwordEnv); code != exitOK {
 		return code
@@ -168,7 +172,7 @@ func (e *env) checkAuditFlags(cfg *audit.Config, passwordEnv string) int {
 		return e.usagef("audit: -login needs -user NAME")
 	case cfg.Login == "" && cfg.User != "":
 		return e.usagef("audit: -user needs -login URL")
-	case cfg.MaxPages < 1 || cfg.MaxDepth < 0 || cfg.Timeout <= 0 || cfg.Rate <= 0 || cfg.MaxBody < 1:
+	case cfg.MaxPages < 1 || (cfg.MaxDepth < 0 && cfg.MaxDepth != audit.StartPageOnly) || cfg.Timeout <= 0 || cfg.Rate <= 0 || cfg.MaxBody < 1:
 		return e.usagef("audit: -max-pages, -timeout, -rate and -max-body must be positive, -max-depth at least 0")
 	}
 	if cfg.Login != "" {

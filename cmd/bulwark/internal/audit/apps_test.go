@@ -22,8 +22,8 @@ import (
 // (django_test.go). Each finding the tests expect is looked up by its
 // method, path and verdict.
 
-// runAudit audits base with the active checks, signed in through login.
-func runAudit(t *testing.T, base, login, user, password string) *audit.Report {
+// auditApp audits base with the active checks, signed in through login.
+func auditApp(t *testing.T, base, login, user, password string) *audit.Report {
 	t.Helper()
 	r, err := audit.Run(context.Background(), audit.Config{
 		Target: base + "/", Login: login, User: user, Password: password,
@@ -107,7 +107,7 @@ func startDemo(t *testing.T, cfg demo.Config) (*demo.Demo, string, string) {
 
 func TestDemoSafe(t *testing.T) {
 	_, base, pw := startDemo(t, demo.Config{})
-	r := runAudit(t, base, "/login", demo.DemoUsername, pw)
+	r := auditApp(t, base, "/login", demo.DemoUsername, pw)
 	noneAbove(t, r, audit.Info)
 	expect(t, r, "GET", "/logout", audit.Protected, audit.Info)
 	notes := expect(t, r, "POST", "/notes", audit.Protected, audit.Info)
@@ -127,7 +127,7 @@ func TestDemoSafe(t *testing.T) {
 
 func TestDemoUnsafe(t *testing.T) {
 	d, base, pw := startDemo(t, demo.Config{Unsafe: true})
-	r := runAudit(t, base, "/login", demo.DemoUsername, pw)
+	r := auditApp(t, base, "/login", demo.DemoUsername, pw)
 	expect(t, r, "GET", "/logout", audit.Vulnerable, audit.High)
 	expect(t, r, "POST", "/notes", audit.Vulnerable, audit.High)
 	expect(t, r, "POST", "/login", audit.Vulnerable, audit.Medium)
@@ -185,7 +185,7 @@ func TestDemoCookieSameSite(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, base, pw := startDemo(t, demo.Config{CookieSameSite: tt.sameSite})
-			r := runAudit(t, base, "/login", demo.DemoUsername, pw)
+			r := auditApp(t, base, "/login", demo.DemoUsername, pw)
 			noneAbove(t, r, tt.cookie)
 			notes := expect(t, r, "POST", "/notes", audit.Protected, audit.Info)
 			if !strings.Contains(notes.Detail, tt.note) {
@@ -225,7 +225,7 @@ func TestDemoLab(t *testing.T) {
 			if err := d.SetLab(demo.LabSwitches{SameSite: tt.sameSite, GETLogout: true}); err != nil {
 				t.Fatal(err)
 			}
-			r := runAudit(t, base, "/login", demo.DemoUsername, pw)
+			r := auditApp(t, base, "/login", demo.DemoUsername, pw)
 			expect(t, r, "GET", "/logout", audit.Vulnerable, audit.High)
 			expect(t, r, "POST", "/notes", tt.notes, tt.sev)
 			expect(t, r, "POST", "/lab/switch", audit.Protected, audit.Info)
@@ -239,7 +239,7 @@ func TestCrossOriginProtection(t *testing.T) {
 	app := newNotesApp()
 	srv := httptest.NewServer(http.NewCrossOriginProtection().Handler(app))
 	t.Cleanup(srv.Close)
-	r := runAudit(t, srv.URL, "/login", "ann", "ann's password")
+	r := auditApp(t, srv.URL, "/login", "ann", "ann's password")
 	f := expect(t, r, "POST", "/notes", audit.Protected, audit.Info)
 	if !strings.Contains(f.Detail, "no token") {
 		t.Errorf("POST /notes: want a note that the form has no token: %s", f.Detail)
@@ -323,7 +323,7 @@ func (a *notesApp) count() int {
 // form is not reported at all.
 func TestDjango(t *testing.T) {
 	base, user, pw := startDjango(t)
-	r := runAudit(t, base, "/accounts/login/", user, pw)
+	r := auditApp(t, base, "/accounts/login/", user, pw)
 	expect(t, r, "GET", "/accounts/logout/", audit.Vulnerable, audit.High)
 	expect(t, r, "POST", "/exempt/", audit.SameSiteOnly, audit.Medium)
 	notes, ok := find(r, "POST", "/notes/")

@@ -18,6 +18,8 @@ const (
 	DefaultRate           = 10 // requests per second
 	DefaultMaxBody        = 5 << 20
 	DefaultRequestTimeout = 15 * time.Second
+	// StartPageOnly is the MaxDepth that follows no link.
+	StartPageOnly = -1
 )
 
 // Config is one audit's target and bounds.
@@ -25,7 +27,8 @@ type Config struct {
 	// Target is the start page; the audit stays on its origin.
 	Target string
 	// MaxPages, MaxDepth, Timeout and Rate bound the crawl (and the whole
-	// audit, for Timeout and Rate). Zero: the defaults.
+	// audit, for Timeout and Rate). Zero: the defaults. MaxDepth
+	// StartPageOnly reads the start page alone.
 	MaxPages, MaxDepth int
 	Timeout            time.Duration
 	Rate               float64
@@ -46,7 +49,7 @@ type Config struct {
 
 func (c *Config) defaults() {
 	c.MaxPages = cmp(c.MaxPages, DefaultMaxPages)
-	c.MaxDepth = cmp(c.MaxDepth, DefaultMaxDepth)
+	c.MaxDepth = max(cmp(c.MaxDepth, DefaultMaxDepth), 0)
 	c.Timeout = cmp(c.Timeout, DefaultTimeout)
 	c.Rate = cmp(c.Rate, DefaultRate)
 	c.MaxBody = cmp(c.MaxBody, DefaultMaxBody)

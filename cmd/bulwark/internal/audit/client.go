@@ -117,7 +117,7 @@ func (c *client) do(ctx context.Context, req request) (*response, error) {
 			return nil, ErrRateLimited
 		}
 		if err := sleepCtx(ctx, retryAfter(resp.Header.Get("Retry-After"))); err != nil {
-			return nil, ErrRateLimited
+			return nil, err
 		}
 	}
 }

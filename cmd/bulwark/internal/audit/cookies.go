@@ -42,6 +42,9 @@ func (j *jar) update(u *url.URL, h http.Header) {
 		if err != nil {
 			continue
 		}
+		if !acceptable(ck, u) {
+			continue
+		}
 		if ck.Path == "" || !strings.HasPrefix(ck.Path, "/") {
 			ck.Path = defaultPath(u.Path)
 		}
@@ -171,4 +174,16 @@ func (j *jar) named(name string) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// acceptable: a browser would store the cookie from u. Not a Domain
+// that u's host is not in, and not Secure from plain HTTP (but on a
+// loopback host, as browsers do).
+func acceptable(c *http.Cookie, u *url.URL) bool {
+	if c.Secure && !trustworthy(u) {
+		return false
+	}
+	d := strings.ToLower(strings.TrimPrefix(c.Domain, "."))
+	host := strings.ToLower(u.Hostname())
+	return d == "" || host == d || strings.HasSuffix(host, "."+d)
 }

@@ -93,7 +93,7 @@ func (a *auditor) loginInto(ctx context.Context, j *jar) error {
 	cookies, _ := j.forRequest(f.Action, sameOriginNav)
 	hdr := navigate(resp.URL)
 	hdr.Set("Origin", a.c.origin.String())
-	answer, err := a.c.do(ctx, request{Method: f.Method, URL: f.Action, Header: hdr, Cookies: cookies, Form: values.Encode()})
+	answer, err := a.c.do(ctx, formRequest(f, hdr, cookies, values))
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -163,4 +163,16 @@ func (a *auditor) markLoginCookies(h http.Header) {
 			a.cookies[ck.Name].login = true
 		}
 	}
+}
+
+// formRequest submits f's values as a browser would: in the body of a
+// POST, in the query of a GET.
+func formRequest(f *form, hdr http.Header, cookies []*http.Cookie, values url.Values) request {
+	if f.Method == http.MethodGet {
+		u := *f.Action
+		u.RawQuery = values.Encode()
+		hdr.Del("Origin")
+		return request{Method: http.MethodGet, URL: &u, Header: hdr, Cookies: cookies}
+	}
+	return request{Method: http.MethodPost, URL: f.Action, Header: hdr, Cookies: cookies, Form: values.Encode()}
 }

@@ -59,7 +59,7 @@ func parsePage(base *url.URL, body []byte) *page {
 	z := html.NewTokenizer(bytes.NewReader(body))
 	var (
 		cur      *form
-		curLink  *link
+		curLink  = -1 // index in p.Links of the <a> being read
 		text     strings.Builder
 		skipText int // inside <script>, <style>, <template>
 		inTitle  bool
@@ -89,8 +89,8 @@ func parsePage(base *url.URL, body []byte) *page {
 			default:
 				text.WriteString(t)
 				text.WriteByte(' ')
-				if curLink != nil {
-					curLink.Text += t
+				if curLink >= 0 {
+					p.Links[curLink].Text += t
 				}
 				if cur != nil && len(cur.Label) < 300 {
 					cur.Label += " " + t
@@ -118,12 +118,12 @@ func parsePage(base *url.URL, body []byte) *page {
 				if u := resolve(base, a["href"]); u != nil {
 					p.Links = append(p.Links, link{URL: u})
 					if tok.DataAtom == atom.A && tt == html.StartTagToken {
-						curLink = &p.Links[len(p.Links)-1]
+						curLink = len(p.Links) - 1
 					}
 				}
 			case atom.Form:
 				flush()
-				cur = newForm(base, a)
+				cur = newForm(base, p.URL, a)
 				p.Forms = append(p.Forms, cur)
 			case atom.Input:
 				if cur != nil {
@@ -164,7 +164,7 @@ func parsePage(base *url.URL, body []byte) *page {
 			case atom.Title:
 				inTitle = false
 			case atom.A:
-				curLink = nil
+				curLink = -1
 			case atom.Form:
 				cur, select_, textarea = nil, nil, nil
 				flush()
@@ -199,19 +199,25 @@ func resolve(base *url.URL, href string) *url.URL {
 		return nil
 	}
 	u, err := base.Parse(href)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+	if err == nil && u.Host == "" && strings.EqualFold(u.Scheme, base.Scheme) {
+		// "http:foo" on an http page is relative to it, as browsers read it.
+		u, err = base.Parse(strings.TrimLeft(href[len(u.Scheme)+1:], "/"))
+	}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return u
 }
 
-func newForm(base *url.URL, a map[string]string) *form {
+// newForm reads a <form> tag. A form without an action submits to the
+// document's own URL (not <base href>'s).
+func newForm(base, doc *url.URL, a map[string]string) *form {
 	f := &form{Method: "GET", Enctype: strings.ToLower(strings.TrimSpace(a["enctype"]))}
 	if strings.EqualFold(strings.TrimSpace(a["method"]), "post") {
 		f.Method = "POST"
 	}
-	f.Action = base
+	f.Action = resolve(doc, doc.String())
 	if act, ok := a["action"]; ok && strings.TrimSpace(act) != "" {
 		f.Action = resolve(base, act)
 	}

@@ -53,11 +53,26 @@ func (f *form) tokenField(again *form) *field {
 }
 
 // highEntropy reports whether v looks like a random secret: at least 16
-// characters with at least 3.5 bits of Shannon entropy per character.
+// characters with at least 3.5 bits of Shannon entropy per character, or
+// for hex (at most 4 bits a character, about 3.7 in a random sample of
+// 32) at least 32 characters and 3 bits.
 func highEntropy(v string) bool {
 	if len(v) < 16 {
 		return false
 	}
+	h := entropy(v)
+	if isHex(v) && len(v) >= 32 {
+		return h >= 3
+	}
+	return h >= 3.5
+}
+
+func isHex(v string) bool {
+	return strings.Trim(strings.ToLower(v), "0123456789abcdef") == ""
+}
+
+// entropy is v's Shannon entropy in bits per character.
+func entropy(v string) float64 {
 	var counts [256]int
 	for i := 0; i < len(v); i++ {
 		counts[v[i]]++
@@ -69,7 +84,7 @@ func highEntropy(v string) bool {
 			h -= p * math.Log2(p)
 		}
 	}
-	return h >= 3.5
+	return h
 }
 
 // tokenParams lists query parameters of u that carry a token: a known

@@ -84,12 +84,35 @@ func TestUnitJarSecure(t *testing.T) {
 		{"http://[::1]:8000/", true},
 		{"http://10.0.0.1/", false},
 	} {
-		j := jarWith(t, tt.url, "s=1; Secure; Path=/")
+		// Set over HTTPS, as a browser would store it.
+		j := jarWith(t, strings.Replace(tt.url, "http://", "https://", 1), "s=1; Secure; Path=/")
 		for _, sc := range []sendContext{sameOriginNav, crossSiteLink, forced} {
 			send, withheld := j.forRequest(mustURL(t, tt.url), sc)
 			if (len(send) == 1) != tt.sent || len(withheld) != 0 {
 				t.Errorf("%s in context %d: sent %v, withheld %q; want sent %v", tt.url, sc, names(send), withheld, tt.sent)
 			}
+		}
+	}
+}
+
+// TestUnitJarRefuses: cookies a browser would not store are not kept: a
+// Secure one from plain HTTP (but on loopback), one for another domain.
+func TestUnitJarRefuses(t *testing.T) {
+	for _, tt := range []struct {
+		url, line string
+		kept      bool
+	}{
+		{"http://example.com/", "s=1; Secure", false},
+		{"http://localhost:8000/", "s=1; Secure", true},
+		{"https://example.com/", "s=1; Domain=other.example", false},
+		{"https://app.example.com/", "s=1; Domain=example.com", true},
+		{"https://example.com/", "s=1; Domain=.example.com", true},
+		{"https://badexample.com/", "s=1; Domain=example.com", false},
+	} {
+		j := newJar()
+		j.update(mustURL(t, tt.url), http.Header{"Set-Cookie": {tt.line}})
+		if kept := len(j.cookies) == 1; kept != tt.kept {
+			t.Errorf("%s from %s: kept %v, want %v", tt.line, tt.url, kept, tt.kept)
 		}
 	}
 }
@@ -178,7 +201,6 @@ func TestUnitChangingWord(t *testing.T) {
 
 // The two-word phrases are matched as substrings, across word boundaries.
 func TestUnitChangingWordPhraseBoundaries(t *testing.T) {
-	t.Skip(`BUG: firstChangingWord matches "log out"/"sign out"/"log off" as substrings: /blog-outreach, "Catalog outlet", /dialog_offers, "Redesign outline" are taken for logout/logoff/signout (so the crawl never reads them)`)
 	for _, tt := range []struct{ url, label string }{
 		{"http://h/blog-outreach", ""},
 		{"http://h/catalog", "Catalog outlet"},
@@ -194,7 +216,6 @@ func TestUnitChangingWordPhraseBoundaries(t *testing.T) {
 // changingWord's "first" word must not depend on map iteration order:
 // the report's titles carry it.
 func TestUnitChangingWordDeterministic(t *testing.T) {
-	t.Skip(`BUG: changingWord iterates u.Query() (a map), so /x?a=delete&b=remove returns "delete" or "remove" at random, and the finding's title with it`)
 	u := mustURL(t, "http://h/x?a=delete&b=remove&c=purge")
 	first := changingWord(u, "")
 	for range 100 {
@@ -245,7 +266,6 @@ func TestUnitHighEntropy(t *testing.T) {
 // A 128-bit token in hex (32 characters, as md5(uniqid()) and many
 // frameworks make them) looks random whatever its value.
 func TestUnitHighEntropyHexTokens(t *testing.T) {
-	t.Skip("BUG: highEntropy's 3.5 bits/character threshold is near the most 32 hex characters can show (their expected sample entropy is about 3.66): about 19% of random 128-bit hex tokens, e.g. d41d8cd98f00b204e9800998ecf8427e, and 90% of 64-bit ones are not high entropy, so an unknown-named hex token is missed (a false \"POST form without an anti-CSRF token\") in about one audit in five")
 	missed := 0
 	for i := range 200 {
 		sum := sha256.Sum256([]byte{byte(i), byte(i >> 8)})
@@ -443,7 +463,6 @@ func TestUnitParsePageBase(t *testing.T) {
 // <base> says (HTML: "If action is the empty string, let action be the
 // URL of the form document").
 func TestUnitParsePageBaseFormWithoutAction(t *testing.T) {
-	t.Skip(`BUG: newForm uses the <base href> URL as the action of a form without action (HTML says the document's URL): with <base href="https://cdn.example/"> a tokenless POST form of the site is taken for an off-origin one and never reported; with <base href="#top"> the action keeps the fragment, with <base href="javascript:x"> it is a javascript: URL`)
 	page := mustURL(t, "http://example.com/notes")
 	for _, b := range []string{"https://cdn.example/", "#top", "javascript:void(0)", "/other/"} {
 		p := parsePage(page, []byte(`<base href="`+b+`"><form method="post"><input name="body"></form><form method="post" action=""><input name="x"></form>`))
@@ -458,7 +477,6 @@ func TestUnitParsePageBaseFormWithoutAction(t *testing.T) {
 // The link text must end up on the link even when the page has more
 // links than the Links slice had room for.
 func TestUnitParsePageLinkTextAfterArea(t *testing.T) {
-	t.Skip(`BUG: parsePage keeps curLink = &p.Links[len-1]; an <area href> inside the <a> appends to p.Links, the slice grows, and the rest of the <a>'s text goes to the old array: <a href="/b"><area href="/c">Log out</a> leaves /b with no text, so its "Log out" label is lost`)
 	p := parsePage(mustURL(t, "http://example.com/"), []byte(`<a href="/a">A</a><a href="/b"><area href="/c">Log out</a>`))
 	if len(p.Links) != 3 || !strings.Contains(p.Links[1].Text, "Log out") {
 		t.Errorf("links %+v: want /b's text to be \"Log out\"", p.Links)
@@ -468,7 +486,6 @@ func TestUnitParsePageLinkTextAfterArea(t *testing.T) {
 // Browsers resolve "http:foo" on an http page as the relative "foo", and
 // "http:///x" as http://x/: a link always has a host.
 func TestUnitParsePageHostlessLinks(t *testing.T) {
-	t.Skip(`BUG: resolve keeps host-less http(s) URLs: <a href="http:foo">, "http:/p", "http:///x", "https:x" become links with no host (url.Parse's opaque or empty-authority forms), which the crawl then drops as off-origin instead of reading http://example.com/dir/foo, /p, ...`)
 	for _, href := range []string{"http:foo", "http:/p", "http:///x", "https:x"} {
 		p := parsePage(mustURL(t, "http://example.com/dir/page"), []byte(`<a href="`+href+`">x</a>`))
 		for _, l := range p.Links {

@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -12,12 +14,12 @@ var changingWords = map[string]bool{
 	"logout": true, "logoff": true, "signout": true, "delete": true, "remove": true,
 	"destroy": true, "unsubscribe": true, "revoke": true, "disable": true, "deactivate": true,
 	"approve": true, "reject": true, "transfer": true, "purge": true, "clear": true,
-	"erase": true, "ban": true, "wipe": true, "trash": true, "kick": true, "archive": true,
+	"erase": true, "ban": true, "wipe": true, "trash": true, "kick": true,
 	"unfollow": true, "vote": true, "rm": true, "del": true,
 }
 
-// pairs are two-word phrases that mean one changing word.
-var pairs = map[string]string{"log out": "logout", "sign out": "signout", "log off": "logoff"}
+// pairs are two words that mean one changing word.
+var pairs = map[[2]string]string{{"log", "out"}: "logout", {"sign", "out"}: "signout", {"log", "off"}: "logoff"}
 
 // changingWord returns the first state-changing word in the URL's path
 // and query or in the label ("" if none).
@@ -25,9 +27,10 @@ func changingWord(u *url.URL, label string) string {
 	var parts []string
 	if u != nil {
 		parts = append(parts, u.Path)
-		for k, vs := range u.Query() {
+		q := u.Query()
+		for _, k := range slices.Sorted(maps.Keys(q)) {
 			parts = append(parts, k)
-			parts = append(parts, vs...)
+			parts = append(parts, q[k]...)
 		}
 	}
 	// A long label is prose, not an action's name.
@@ -43,15 +46,11 @@ func changingWord(u *url.URL, label string) string {
 }
 
 func firstChangingWord(s string) string {
-	s = strings.ToLower(s)
-	for phrase, w := range pairs {
-		if strings.Contains(s, phrase) || strings.Contains(s, strings.ReplaceAll(phrase, " ", "-")) ||
-			strings.Contains(s, strings.ReplaceAll(phrase, " ", "_")) {
-			return w
+	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) })
+	for i, w := range words {
+		if i+1 < len(words) && pairs[[2]string{w, words[i+1]}] != "" {
+			return pairs[[2]string{w, words[i+1]}]
 		}
-	}
-	words := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
-	for _, w := range words {
 		if changingWords[w] {
 			return w
 		}
