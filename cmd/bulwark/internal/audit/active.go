@@ -3,7 +3,7 @@ package audit
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
+	"errors"
 	"slices"
 )
 
@@ -21,17 +21,11 @@ func (a *auditor) active(ctx context.Context) error {
 	gets := slices.Clone(a.candidates)
 	slices.SortStableFunc(gets, func(x, y candidate) int { return boolCmp(endsSession(x.Word), endsSession(y.Word)) })
 	for _, t := range forms {
-		if ok, err := a.ready(ctx); !ok || err != nil {
-			return err
-		}
 		if err := a.checkForm(ctx, t); err != nil {
 			return err
 		}
 	}
 	for _, c := range gets {
-		if ok, err := a.ready(ctx); !ok || err != nil {
-			return err
-		}
 		if err := a.checkGET(ctx, c); err != nil {
 			return err
 		}
@@ -49,30 +43,52 @@ func boolCmp(x, y bool) int {
 	return -1
 }
 
-// ready reports whether the next check may run: within the time limit,
+// errStopped ends the active checks early; the reason is in the notes.
+var errStopped = errors.New("active checks stopped")
+
+// stop notes why the active checks end here.
+func (a *auditor) stop(format string, args ...any) error {
+	a.note("active checks stopped: "+format, args...)
+	return errStopped
+}
+
+// ready returns nil if the next forgery may go: within the time limit,
 // and signed in if the audit was (signing in again after a check that
-// ended the session).
-func (a *auditor) ready(ctx context.Context) (bool, error) {
+// ended the session). Otherwise the checks stop, with a note.
+func (a *auditor) ready(ctx context.Context) error {
 	if ctx.Err() != nil {
-		a.note("active checks stopped: %v", context.Cause(ctx))
-		return false, nil
+		return a.stop("%v", context.Cause(ctx))
 	}
 	if !a.report.SignedIn {
-		return true, nil
+		return nil
 	}
 	in, err := a.signedIn(ctx)
-	if err != nil || in {
-		return err == nil, fatal(ctx, err)
-	}
-	if a.login == nil {
-		a.note("a check ended the -cookie session and the audit cannot sign in again: the remaining active checks did not run (give -login to let it)")
-		return false, nil
+	switch {
+	case err != nil && fatal(ctx, err) != nil:
+		return err
+	case err != nil:
+		return a.stop("checking the session failed: %v", err)
+	case in:
+		return nil
+	case a.login == nil:
+		return a.stop("a check ended the -cookie session and the audit cannot sign in again (give -login to let it)")
 	}
 	a.jar = newJar()
 	if err := a.loginInto(ctx, a.jar); err != nil {
-		return false, fmt.Errorf("signing in again after a check ended the session: %w", err)
+		return a.stop("signing in again after a check ended the session: %v", err)
 	}
-	return true, nil
+	return nil
+}
+
+// inconclusive ends the check of one target without a verdict: a request
+// around a forgery failed. Errors that end the audit or the active
+// checks pass through.
+func (a *auditor) inconclusive(target string, err error) error {
+	if errors.Is(err, errStopped) || fatal(context.Background(), err) != nil {
+		return err
+	}
+	a.note("%s: no verdict: %v", target, err)
+	return nil
 }
 
 // newMarker is a unique text for a forged form's fields, to find it on
@@ -84,13 +100,15 @@ func newMarker() string {
 // place puts a checked target's finding in the report: in place of its
 // passive finding, as a new finding, or among the protected targets.
 func (a *auditor) place(f Finding, passive int) {
+	if f.Verdict == Unconfirmed && !a.report.SignedIn {
+		f.Detail += " The audit had no session for the forgery to act on: sign in with -login or -cookie."
+	}
 	switch {
-	case passive >= 0 && f.Verdict == Protected && !a.report.SignedIn && anyAccepted(f.Evidence):
-		old := &a.report.Findings[passive]
-		old.Evidence = f.Evidence
-		old.Detail += " Not confirmed by -active: the server accepted the forgeries, but the audit had no session for them to act on; sign in with -login or -cookie."
 	case passive >= 0:
 		old := a.report.Findings[passive]
+		if f.Verdict == Unconfirmed {
+			f.Severity = max(f.Severity, old.Severity) // not refuted
+		}
 		f.Detail += " (Passive check: " + old.Title + ".)"
 		a.report.Findings[passive] = f
 	case f.Verdict == Protected:
@@ -98,13 +116,4 @@ func (a *auditor) place(f Finding, passive int) {
 	default:
 		a.add(f)
 	}
-}
-
-func anyAccepted(as []Attempt) bool {
-	for _, at := range as {
-		if at.Accepted {
-			return true
-		}
-	}
-	return false
 }

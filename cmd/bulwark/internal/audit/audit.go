@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,19 +49,12 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	c.MaxPages = cmp(c.MaxPages, DefaultMaxPages)
-	c.MaxDepth = max(cmp(c.MaxDepth, DefaultMaxDepth), 0)
-	c.Timeout = cmp(c.Timeout, DefaultTimeout)
-	c.Rate = cmp(c.Rate, DefaultRate)
-	c.MaxBody = cmp(c.MaxBody, DefaultMaxBody)
-	c.RequestTimeout = cmp(c.RequestTimeout, DefaultRequestTimeout)
-}
-
-func cmp[T int | int64 | float64 | time.Duration](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
+	c.MaxPages = cmp.Or(c.MaxPages, DefaultMaxPages)
+	c.MaxDepth = max(cmp.Or(c.MaxDepth, DefaultMaxDepth), 0)
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
+	c.Rate = cmp.Or(c.Rate, DefaultRate)
+	c.MaxBody = cmp.Or(c.MaxBody, DefaultMaxBody)
+	c.RequestTimeout = cmp.Or(c.RequestTimeout, DefaultRequestTimeout)
 }
 
 // ErrLogin is returned when signing in through the login form fails.
@@ -80,7 +74,8 @@ type auditor struct {
 	// loginView is the login page as an anonymous visitor saw it.
 	loginView *visit
 	// candidates are the GETs that look state-changing.
-	candidates []candidate
+	candidates  []candidate
+	candidateAt map[string]int // index in candidates by URL
 	// forms are the distinct POST forms.
 	forms []*formTarget
 	// cookies are the distinct Set-Cookie lines seen, by cookie name.
@@ -108,7 +103,7 @@ func ParseTarget(s string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a URL: %w", err)
 	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+	if u.Scheme != "http" && u.Scheme != "https" || u.Hostname() == "" {
 		return nil, fmt.Errorf("%q is not an http:// or https:// URL", s)
 	}
 	if u.User != nil {
@@ -133,7 +128,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer cancel()
 	origin := &url.URL{Scheme: start.Scheme, Host: start.Host}
 	a := &auditor{
-		cfg: cfg, start: start, jar: newJar(), cookies: map[string]*seenCookie{},
+		cfg: cfg, start: start, jar: newJar(), cookies: map[string]*seenCookie{}, candidateAt: map[string]int{},
 		c:      newClient(origin, cfg.Rate, cfg.MaxBody, cfg.RequestTimeout),
 		report: &Report{Target: start.String(), Active: cfg.Active, Findings: []Finding{}},
 	}
@@ -151,10 +146,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	a.passive(ctx)
 	if cfg.Active {
-		if err := a.active(ctx); err != nil && ctx.Err() == nil {
-			return nil, err
-		} else if err != nil {
+		switch err := a.active(ctx); {
+		case err == nil, errors.Is(err, errStopped):
+		case ctx.Err() != nil:
 			a.note("active checks stopped: %v", context.Cause(ctx))
+		default:
+			return nil, err
 		}
 	}
 	a.report.sort()
@@ -190,7 +187,7 @@ func (a *auditor) fetchPage(ctx context.Context, u *url.URL, j *jar) (*page, err
 		return nil, err
 	}
 	if err := readable(resp, a.cfg.MaxBody); err != nil {
-		return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("%s: %w", show(u), err)
 	}
 	return parsePage(resp.URL, resp.Body), nil
 }

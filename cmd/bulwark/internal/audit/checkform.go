@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,75 +12,101 @@ import (
 
 // checkForm replays a POST form the way a cross-site auto-submitted form
 // would: without its token, with another session's token, with an altered
-// token, and as an older browser that sends no Fetch Metadata. If none
-// changed state and the browser withheld a cookie, once more with every
-// cookie attached, to tell SameSite's protection from the server's.
+// token, and as an older browser that sends no Fetch Metadata. It stops
+// at the first replay that changes state. If none did and the browser
+// withheld a cookie, it sends one more with every cookie attached, to
+// tell SameSite's protection from the server's.
 func (a *auditor) checkForm(ctx context.Context, t *formTarget) error {
 	f := t.form
-	if f.has("password") && !f.has("file") {
+	if a.isLoginForm(f) {
 		return a.checkLogin(ctx, t)
 	}
 	if why := unreplayable(f); why != "" {
-		a.note("POST %s not replayed: %s", f.Action.Redacted(), why)
+		a.note("POST %s not replayed: %s", show(f.Action), why)
 		return nil
 	}
 	var attempts []Attempt
-	try := func(name string, ctx_ sendContext, fetchMetadata bool, token func(url.Values)) error {
-		if ok, err := a.ready(ctx); !ok || err != nil {
-			return err
-		}
-		marker := newMarker()
-		w, err := a.watch(ctx, t.page, marker)
+	for _, r := range a.replays(ctx, t) {
+		att, err := a.replayForm(ctx, t, r)
 		if err != nil {
-			a.note("POST %s: %s: %v", f.Action.Redacted(), name, err)
-			return fatal(ctx, err)
+			return a.inconclusive("POST "+show(f.Action), err)
 		}
-		values := fill(f, marker)
-		token(values)
-		hdr := crossSite(ctx_, fetchMetadata)
-		hdr.Set("Origin", attackerOrigin)
-		att, err := a.forge(ctx, forgery{name: name, method: http.MethodPost, url: f.Action, ctx: ctx_, header: hdr, form: values}, w)
 		attempts = append(attempts, att)
-		return err
-	}
-	drop := func(v url.Values) { v.Del(t.token) }
-	steps := []replay{{"cross-site form, no token", true, drop}}
-	if t.token != "" {
-		if other := a.otherToken(ctx, t); other != "" {
-			steps = append(steps, replay{"cross-site form, another session's token", true, func(v url.Values) { v.Set(t.token, other) }})
-		} else {
-			a.note("POST %s: no other session's token to replay (the form is not on the page for a new session)", f.Action.Redacted())
-		}
-		steps = append(steps, replay{"cross-site form, altered token", true, func(v url.Values) { v.Set(t.token, alter(v.Get(t.token))) }})
-	}
-	steps = append(steps, replay{"older browser (no Fetch Metadata), no token", false, drop})
-	for _, s := range steps {
-		if err := try(s.name, crossSitePOST, s.fm, s.token); err != nil {
-			return err
+		if att.Changed != "" {
+			break // proven; more replays would only change more
 		}
 	}
 	if !anyChanged(attempts) && anyWithheld(attempts) {
-		if err := try("cross-site form, no token, every cookie attached (as if SameSite=None)", forced, true, drop); err != nil {
-			return err
+		att, err := a.replayForm(ctx, t, replay{name: "cross-site form, no token, every cookie attached (as if SameSite=None)", sc: forced, fm: true, token: t.drop})
+		if err != nil {
+			return a.inconclusive("POST "+show(f.Action), err)
 		}
+		attempts = append(attempts, att)
 	}
 	a.place(formVerdict(f, t, attempts), t.finding)
 	return nil
 }
 
-// replay is one way checkForm forges a form: its name, whether it
-// sends Fetch Metadata, and what it does to the token.
+// replay is one way checkForm forges a form: its name, how the browser
+// sends it, whether with Fetch Metadata, and what it does to the token.
 type replay struct {
-	name  string
-	fm    bool
-	token func(url.Values)
+	name      string
+	sc        sendContext
+	fm        bool
+	token     func(url.Values)
+	sameUser  bool // the token is from another session of the same user
+}
+
+// replays lists the forgeries of t, in order.
+func (a *auditor) replays(ctx context.Context, t *formTarget) []replay {
+	rs := []replay{{name: "cross-site form, no token", sc: crossSitePOST, fm: true, token: t.drop}}
+	if t.token != "" {
+		switch other, sameUser := a.otherToken(ctx, t); {
+		case other == "":
+			a.note("POST %s: no other session's token to replay (the form is not shown to a new session)", show(t.form.Action))
+		case sameUser:
+			rs = append(rs, replay{name: "cross-site form, the token of the same user's other session", sc: crossSitePOST, fm: true, sameUser: true,
+				token: func(v url.Values) { v.Set(t.token, other) }})
+		default:
+			rs = append(rs, replay{name: "cross-site form, another session's token", sc: crossSitePOST, fm: true,
+				token: func(v url.Values) { v.Set(t.token, other) }})
+		}
+		rs = append(rs, replay{name: "cross-site form, altered token", sc: crossSitePOST, fm: true,
+			token: func(v url.Values) { v.Set(t.token, alter(v.Get(t.token))) }})
+	}
+	return append(rs, replay{name: "older browser (no Fetch Metadata), no token", sc: crossSitePOST, token: t.drop})
+}
+
+// drop removes the form's token.
+func (t *formTarget) drop(v url.Values) { v.Del(t.token) }
+
+// replayForm sends one forgery of t and says what it did.
+func (a *auditor) replayForm(ctx context.Context, t *formTarget, r replay) (Attempt, error) {
+	if err := a.ready(ctx); err != nil {
+		return Attempt{}, err
+	}
+	marker := newMarker()
+	w, err := a.watch(ctx, t.page, marker)
+	if err != nil {
+		return Attempt{}, err
+	}
+	values := fill(t.form, marker)
+	r.token(values)
+	hdr := crossSite(r.sc, r.fm)
+	hdr.Set("Origin", attackerOrigin)
+	att, err := a.forge(ctx, forgery{name: r.name, method: http.MethodPost, url: t.form.Action, ctx: r.sc, header: hdr, form: values, secret: t.token}, w)
+	att.SameUser = r.sameUser
+	if err == nil && att.Err != "" && att.Changed == "" {
+		err = errors.New(att.Err)
+	}
+	return att, err
 }
 
 // unreplayable says why a form is not forged, or "".
 func unreplayable(f *form) string {
 	switch {
 	case f.has("password"):
-		return "it has a password field (a login or a password change is not forged)"
+		return "it has a password field and is not the login form (a sign-up or a password change is not forged)"
 	case f.has("file") || strings.HasPrefix(f.Enctype, "multipart/"):
 		return "it uploads files (multipart forms are not forged yet)"
 	}
@@ -108,19 +136,12 @@ func fill(f *form, marker string) url.Values {
 		case "url":
 			v.Add(fd.Name, "https://example.invalid/"+marker)
 		case "number", "range":
-			v.Add(fd.Name, orDefault(fd.Value, "1"))
+			v.Add(fd.Name, cmp.Or(fd.Value, "1"))
 		default:
 			v.Add(fd.Name, fd.Value)
 		}
 	}
 	return v
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // alter changes a token's last character.
@@ -136,19 +157,29 @@ func alter(tok string) string {
 	return tok[:len(tok)-1] + string(repl)
 }
 
-// otherToken renders the form for another session and returns its token,
-// or "": a second login if -login was given, else an anonymous visit.
-func (a *auditor) otherToken(ctx context.Context, t *formTarget) string {
+// otherToken returns the form's token as another session is given it,
+// and whether that session is the same user's: first an anonymous
+// visitor's (what an attacker can get), else a second sign-in's.
+func (a *auditor) otherToken(ctx context.Context, t *formTarget) (token string, sameUser bool) {
+	if tok := a.tokenFor(ctx, t, newJar()); tok != "" {
+		return tok, false
+	}
+	if a.login == nil {
+		return "", false
+	}
 	if a.other == nil {
 		a.other = newJar()
-		if a.login != nil {
-			if err := a.loginInto(ctx, a.other); err != nil {
-				a.note("a second session for the token replays: %v", err)
-				a.other = newJar()
-			}
+		if err := a.loginInto(ctx, a.other); err != nil {
+			a.note("a second session for the token replays: %v", err)
+			return "", false
 		}
 	}
-	p, err := a.fetchPage(ctx, t.page, a.other)
+	return a.tokenFor(ctx, t, a.other), true
+}
+
+// tokenFor renders t's page with j's session and returns its token, or "".
+func (a *auditor) tokenFor(ctx context.Context, t *formTarget, j *jar) string {
+	p, err := a.fetchPage(ctx, t.page, j)
 	if err != nil {
 		return ""
 	}
@@ -182,13 +213,16 @@ func anyWithheld(as []Attempt) bool {
 
 // formVerdict turns a form's attempts into its finding.
 func formVerdict(f *form, t *formTarget, as []Attempt) Finding {
-	out := Finding{Kind: KindForgeableForm, Method: "POST", URL: f.Action.Redacted(), Page: t.page.Redacted(), Evidence: as}
-	var browser, older, forcedOnly bool
+	out := Finding{Kind: KindForgeableForm, Method: "POST", URL: show(f.Action), Page: show(t.page), Evidence: as}
+	var browser, sameUser, older, forcedOnly, accepted bool
 	for _, at := range as {
+		accepted = accepted || (at.Accepted && !at.Forced)
 		switch {
 		case at.Changed == "":
 		case at.Forced:
 			forcedOnly = true
+		case at.SameUser:
+			sameUser = true
 		case at.Headers["Sec-Fetch-Site"] == "":
 			older = true
 		default:
@@ -200,6 +234,10 @@ func formVerdict(f *form, t *formTarget, as []Attempt) Finding {
 		out.Severity, out.Verdict = High, Vulnerable
 		out.Title = "a form another site submits changes state"
 		out.Detail = "Sent the way a browser sends another site's auto-submitted form, " + changedBy(as) + ". Check a per-session token on every POST, and refuse cross-site requests by Sec-Fetch-Site and Origin."
+	case sameUser:
+		out.Severity, out.Verdict = Medium, Vulnerable
+		out.Title = "a form takes the token of another session of the same user"
+		out.Detail = changedBy(as) + ". A token that is not bound to its session outlives a logout or a stolen session; an attacker's own token may work too. Bind tokens to the session."
 	case older:
 		out.Severity, out.Verdict = Medium, Vulnerable
 		out.Title = "a form another site submits changes state in browsers without Fetch Metadata"
@@ -208,13 +246,27 @@ func formVerdict(f *form, t *formTarget, as []Attempt) Finding {
 		out.Severity, out.Verdict = Medium, SameSiteOnly
 		out.Title = "a forged form works but for the cookie's " + withheldBy(as)
 		out.Detail = "The server has no CSRF check of its own: with the session cookie attached, " + changedBy(as) + ". Only the browser's SameSite kept it out, which a same-site attacker (a subdomain) or an older browser gets past. Add a token or a Fetch Metadata check."
+	case accepted:
+		out.Severity, out.Verdict = Low, Unconfirmed
+		out.Title = "forged submissions were accepted, but no change showed"
+		out.Detail = acceptedBy(as) + ". The audit saw no change on the form's page, the page it redirects to, or the session; the effect may show elsewhere. Check it by hand."
 	default:
 		out.Severity, out.Verdict = Info, Protected
 		out.Title = "forged submissions were refused"
 		out.Detail = protectedNote(t, as)
 	}
-	out.Title = "POST " + f.Action.Path + ": " + out.Title
+	out.Title = "POST " + f.Action.EscapedPath() + ": " + out.Title
 	return out
+}
+
+// acceptedBy names the first accepted attempt and its answer.
+func acceptedBy(as []Attempt) string {
+	for _, at := range as {
+		if at.Accepted && !at.Forced {
+			return fmt.Sprintf("%q was answered %d", at.Name, at.Status)
+		}
+	}
+	return ""
 }
 
 // changedBy says what the first state-changing attempt did.

@@ -8,73 +8,81 @@ import (
 
 // checkGET sends a state-changing-looking GET the way a cross-site <img>
 // and then a cross-site link would, each with the cookies the browser
-// would attach, and if neither changed state but a cookie was withheld,
-// once more with every cookie attached.
+// would attach, and stops at the first that changes state. If neither did
+// but the link's cookies were held back, once more with every cookie
+// attached.
 func (a *auditor) checkGET(ctx context.Context, c candidate) error {
 	var attempts []Attempt
-	try := func(name string, sc sendContext) (bool, error) {
-		if ok, err := a.ready(ctx); !ok || err != nil {
-			return false, err
+	for _, sc := range []sendContext{crossSiteImage, crossSiteLink, forced} {
+		if sc == forced && (anyChanged(attempts) || len(attempts[len(attempts)-1].Withheld) == 0) {
+			break
 		}
-		w, err := a.watch(ctx, c.Page, "")
+		att, err := a.forgeGET(ctx, c, sc)
 		if err != nil {
-			a.note("GET %s: %s: %v", c.URL.Redacted(), name, err)
-			return false, fatal(ctx, err)
+			return a.inconclusive("GET "+show(c.URL), err)
 		}
-		hdr := crossSite(sc, true)
-		if sc == forced {
-			hdr = crossSite(crossSiteLink, true)
-		}
-		att, err := a.forge(ctx, forgery{name: name, method: http.MethodGet, url: c.URL, ctx: sc, header: hdr}, w)
 		attempts = append(attempts, att)
-		return att.Changed != "", err
-	}
-	for _, s := range []struct {
-		name string
-		sc   sendContext
-	}{{"cross-site <img>", crossSiteImage}, {"cross-site link", crossSiteLink}} {
-		changed, err := try(s.name, s.sc)
-		if err != nil {
-			return err
-		}
-		if changed {
+		if att.Changed != "" {
 			break
 		}
 	}
-	if len(attempts) == 2 && !anyChanged(attempts) && len(attempts[1].Withheld) > 0 {
-		if _, err := try("cross-site link, every cookie attached (as if SameSite=None)", forced); err != nil {
-			return err
-		}
-	}
-	if len(attempts) > 0 {
-		a.place(getVerdict(c, attempts), c.finding)
-	}
+	a.place(getVerdict(c, attempts, a.report.SignedIn), c.finding)
 	return nil
 }
 
+var getNames = map[sendContext]string{
+	crossSiteImage: "cross-site <img>",
+	crossSiteLink:  "cross-site link",
+	forced:         "cross-site link, every cookie attached (as if SameSite=None)",
+}
+
+// forgeGET sends c's URL as a browser would in context sc.
+func (a *auditor) forgeGET(ctx context.Context, c candidate, sc sendContext) (Attempt, error) {
+	if err := a.ready(ctx); err != nil {
+		return Attempt{}, err
+	}
+	w, err := a.watch(ctx, c.Page, "")
+	if err != nil {
+		return Attempt{}, err
+	}
+	hdr := crossSite(sc, true)
+	if sc == forced {
+		hdr = crossSite(crossSiteLink, true)
+	}
+	att, err := a.forge(ctx, forgery{name: getNames[sc], method: http.MethodGet, url: c.URL, ctx: sc, header: hdr}, w)
+	if err == nil && att.Err != "" && att.Changed == "" {
+		err = fmt.Errorf("%s", att.Err)
+	}
+	return att, err
+}
+
 // getVerdict turns a GET's attempts into its finding.
-func getVerdict(c candidate, as []Attempt) Finding {
-	out := Finding{Kind: KindStateChangingGET, Method: "GET", URL: c.URL.Redacted(), Page: c.Page.Redacted(), Evidence: as}
+func getVerdict(c candidate, as []Attempt, signedIn bool) Finding {
+	out := Finding{Kind: KindStateChangingGET, Method: "GET", URL: show(c.URL), Page: show(c.Page), Evidence: as}
 	last := as[len(as)-1]
+	p := c.URL.EscapedPath()
 	switch {
 	case last.Changed != "" && !last.Forced:
 		out.Severity, out.Verdict = High, Vulnerable
-		out.Title = fmt.Sprintf("GET %s changes state from another site (%s)", c.URL.Path, last.Name)
-		out.Detail = fmt.Sprintf("Any page can do this with %s: it was answered %d and %s. Change state only on POST, with a token.", example(last.Name), last.Status, last.Changed)
+		out.Title = fmt.Sprintf("GET %s changes state from another site (%s)", p, last.Name)
+		out.Detail = fmt.Sprintf("Any page can do this with %s: it was answered %d, and %s. Change state only on POST, with a token.", example(last.Name), last.Status, last.Changed)
 	case last.Changed != "":
 		out.Severity, out.Verdict = Medium, SameSiteOnly
-		out.Title = fmt.Sprintf("GET %s changes state; only the cookie's %s keeps other sites out", c.URL.Path, withheldBy(as))
-		out.Detail = fmt.Sprintf("With the session cookie attached it was answered %d and %s. A same-site attacker (a subdomain) or an older browser gets past SameSite. Change state only on POST, with a token.", last.Status, last.Changed)
+		out.Title = fmt.Sprintf("GET %s changes state; only the cookie's %s keeps other sites out", p, withheldBy(as))
+		out.Detail = fmt.Sprintf("With the session cookie attached it was answered %d, and %s. A same-site attacker (a subdomain) or an older browser gets past SameSite. Change state only on POST, with a token.", last.Status, last.Changed)
+	case !signedIn && last.Accepted:
+		out.Severity, out.Verdict = Low, Unconfirmed
+		out.Title = fmt.Sprintf("GET %s was answered %d; with no session the audit could not see what it does", p, last.Status)
 	default:
 		out.Severity, out.Verdict = Info, Protected
-		out.Title = fmt.Sprintf("forged GETs of %s changed nothing the audit could see", c.URL.Path)
+		out.Title = fmt.Sprintf("forged GETs of %s changed nothing the audit could see", p)
 		out.Detail = fmt.Sprintf("Tried as %d cross-site request(s); the last was answered %d.", len(as), last.Status)
 	}
 	return out
 }
 
 func example(name string) string {
-	if name == "cross-site <img>" {
+	if name == getNames[crossSiteImage] {
 		return `<img src="…">`
 	}
 	return `<a href="…">`

@@ -97,16 +97,27 @@ func (r *response) location() *url.URL {
 	return loc
 }
 
-// sameOrigin reports whether u is on the audited origin.
+// sameOrigin reports whether u is on the audited origin: the same
+// scheme, host name (any case, no trailing dot) and port (a default port
+// written out or not).
 func (c *client) sameOrigin(u *url.URL) bool {
-	return strings.EqualFold(u.Scheme, c.origin.Scheme) && strings.EqualFold(u.Host, c.origin.Host)
+	return originKey(u) == originKey(c.origin)
+}
+
+func originKey(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + strings.TrimSuffix(strings.ToLower(u.Hostname()), ".") + ":" + port
 }
 
 // do sends one request, without following redirects. A 429 answer is
 // retried twice after its Retry-After (at most 30 s).
 func (c *client) do(ctx context.Context, req request) (*response, error) {
 	if !c.sameOrigin(req.URL) {
-		return nil, fmt.Errorf("%s: %w", req.URL.Redacted(), ErrOffOrigin)
+		return nil, fmt.Errorf("%s: %w", show(req.URL), ErrOffOrigin)
 	}
 	for attempt := 0; ; attempt++ {
 		resp, err := c.once(ctx, req)
@@ -152,6 +163,11 @@ func (c *client) once(ctx context.Context, req request) (*response, error) {
 		c.progress(c.sent)
 	}
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// Not ue itself: it quotes the URL whole, query and all.
+			return nil, fmt.Errorf("%s %s: %w", ue.Op, show(req.URL), explain(ue.Err))
+		}
 		return nil, explain(err)
 	}
 	defer hresp.Body.Close()
@@ -178,7 +194,7 @@ func (c *client) get(ctx context.Context, u *url.URL, j *jar, hdr http.Header) (
 	seen := map[string]bool{}
 	for range maxRedirects + 1 {
 		if seen[u.String()] {
-			return nil, fmt.Errorf("%s: redirect loop", u.Redacted())
+			return nil, fmt.Errorf("%s: redirect loop", show(u))
 		}
 		seen[u.String()] = true
 		cookies, _ := j.forRequest(u, sameOriginNav)
@@ -192,11 +208,14 @@ func (c *client) get(ctx context.Context, u *url.URL, j *jar, hdr http.Header) (
 			return resp, nil
 		}
 		if !c.sameOrigin(next) {
-			return nil, fmt.Errorf("%s redirects to %s: %w", u.Redacted(), next.Redacted(), ErrOffOrigin)
+			return nil, fmt.Errorf("%s redirects to %s: %w", show(u), show(next), ErrOffOrigin)
+		}
+		if w := changingWord(next, ""); w != "" {
+			return nil, fmt.Errorf("%s redirects to %s, which looks state-changing (%q): not followed", show(u), show(next), w)
 		}
 		u = next
 	}
-	return nil, fmt.Errorf("%s: more than %d redirects", u.Redacted(), maxRedirects)
+	return nil, fmt.Errorf("%s: more than %d redirects", show(u), maxRedirects)
 }
 
 // pace waits until the next request may go, by the -rate flag.

@@ -15,7 +15,7 @@ func (a *auditor) recordCookie(u *url.URL, line string) {
 	if err != nil || ck.MaxAge < 0 || ck.Value == "" || a.cookies[ck.Name] != nil {
 		return
 	}
-	a.cookies[ck.Name] = &seenCookie{cookie: ck, page: u.Redacted()}
+	a.cookies[ck.Name] = &seenCookie{cookie: ck, page: show(u)}
 	a.cookieOrder = append(a.cookieOrder, ck.Name)
 }
 

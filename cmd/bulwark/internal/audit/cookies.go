@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// context is how a browser would send a request, which decides the
+// sendContext is how a browser would send a request, which decides the
 // cookies it attaches.
 type sendContext int
 
@@ -29,11 +29,6 @@ type jar struct {
 }
 
 func newJar() *jar { return &jar{given: map[string]bool{}} }
-
-// clone copies the jar (its cookies are never modified in place).
-func (j *jar) clone() *jar {
-	return &jar{cookies: slices.Clone(j.cookies), given: j.given}
-}
 
 // update applies the Set-Cookie lines of an answer from u.
 func (j *jar) update(u *url.URL, h http.Header) {
@@ -61,11 +56,6 @@ func (j *jar) remove(name, path string) {
 	j.cookies = slices.DeleteFunc(slices.Clone(j.cookies), func(c *http.Cookie) bool {
 		return c.Name == name && c.Path == path
 	})
-}
-
-// has reports whether the jar holds a cookie of that name.
-func (j *jar) has(name string) bool {
-	return slices.ContainsFunc(j.cookies, func(c *http.Cookie) bool { return c.Name == name })
 }
 
 // forRequest returns the cookies a browser would attach to a request for
@@ -177,13 +167,30 @@ func (j *jar) named(name string) *http.Cookie {
 }
 
 // acceptable: a browser would store the cookie from u. Not a Domain
-// that u's host is not in, and not Secure from plain HTTP (but on a
-// loopback host, as browsers do).
+// that u's host is not in, not Secure from plain HTTP (but on a loopback
+// host, as browsers do), and not SameSite=None without Secure.
 func acceptable(c *http.Cookie, u *url.URL) bool {
-	if c.Secure && !trustworthy(u) {
+	if (c.Secure && !trustworthy(u)) || (c.SameSite == http.SameSiteNoneMode && !c.Secure) {
 		return false
 	}
 	d := strings.ToLower(strings.TrimPrefix(c.Domain, "."))
 	host := strings.ToLower(u.Hostname())
 	return d == "" || host == d || strings.HasSuffix(host, "."+d)
+}
+
+// updateFrom applies the Set-Cookie lines of a forged request's answer
+// as the browser would: from a cross-site image only SameSite=None
+// cookies, from a navigation all.
+func (j *jar) updateFrom(u *url.URL, h http.Header, ctx sendContext) {
+	if ctx != crossSiteImage {
+		j.update(u, h)
+		return
+	}
+	var none []string
+	for _, line := range h.Values("Set-Cookie") {
+		if ck, err := http.ParseSetCookie(line); err == nil && ck.SameSite == http.SameSiteNoneMode {
+			none = append(none, line)
+		}
+	}
+	j.update(u, http.Header{"Set-Cookie": none})
 }

@@ -44,14 +44,11 @@ func (a *auditor) crawl(ctx context.Context) error {
 		// The login page, as signing in saw it: a signed-in crawl may
 		// never be shown its form.
 		a.pages = append(a.pages, lv)
-		a.report.Pages = append(a.report.Pages, lv.page.URL.Redacted())
+		a.report.Pages = append(a.report.Pages, show(lv.page.URL))
 		seen[lv.page.URL.String()] = true
 	}
+	unread := 0
 	for len(queue) > 0 {
-		if len(a.pages) >= a.cfg.MaxPages {
-			a.note("crawl stopped at -max-pages %d; %d more links not read", a.cfg.MaxPages, len(queue))
-			return nil
-		}
 		if ctx.Err() != nil {
 			a.note("crawl stopped: %v, after %d pages", context.Cause(ctx), len(a.pages))
 			return nil
@@ -61,12 +58,12 @@ func (a *auditor) crawl(ctx context.Context) error {
 		v, err := a.visit(ctx, q.u, q.depth)
 		if err != nil {
 			if q.u == a.start {
-				return fmt.Errorf("%s: %w", a.start.Redacted(), err)
+				return fmt.Errorf("%s: %w", show(a.start), err)
 			}
 			if errors.Is(err, ErrRateLimited) {
 				return err
 			}
-			a.report.Skipped = append(a.report.Skipped, Skip{URL: q.u.Redacted(), Reason: err.Error()})
+			a.report.Skipped = append(a.report.Skipped, Skip{URL: show(q.u), Reason: err.Error()})
 			continue
 		}
 		seen[v.page.URL.String()] = true
@@ -75,11 +72,16 @@ func (a *auditor) crawl(ctx context.Context) error {
 			case !a.c.sameOrigin(l.URL), skipExt[strings.ToLower(path.Ext(l.URL.Path))]:
 			case a.offerCandidate(l.URL, l.Text, "link", v.page.URL):
 			case q.depth+1 > a.cfg.MaxDepth || seen[l.URL.String()]:
+			case len(a.pages)+len(queue) >= a.cfg.MaxPages:
+				unread++ // never read: the page limit comes first
 			default:
 				seen[l.URL.String()] = true
 				queue = append(queue, queued{l.URL, q.depth + 1})
 			}
 		}
+	}
+	if unread > 0 {
+		a.note("crawl stopped at -max-pages %d; at least %d more links not read", a.cfg.MaxPages, unread)
 	}
 	return nil
 }
@@ -94,8 +96,9 @@ func (a *auditor) visit(ctx context.Context, u *url.URL, depth int) (*visit, err
 		return nil, err
 	}
 	v := &visit{page: parsePage(resp.URL, resp.Body), resp: resp, depth: depth}
+	resp.Body = nil // read; what the checks need is in v.page and the headers
 	a.pages = append(a.pages, v)
-	a.report.Pages = append(a.report.Pages, resp.URL.Redacted())
+	a.report.Pages = append(a.report.Pages, show(resp.URL))
 	for _, f := range v.page.Forms {
 		if f.Action == nil || !a.c.sameOrigin(f.Action) {
 			continue
@@ -123,13 +126,13 @@ func (a *auditor) offerCandidate(u *url.URL, label, from string, pg *url.URL) bo
 }
 
 func (a *auditor) addCandidate(c candidate) {
-	for i, old := range a.candidates {
-		if old.URL.String() == c.URL.String() {
-			if old.From == "POST form" && c.From != "POST form" {
-				a.candidates[i] = c // a link to it is what a passive finding is about
-			}
-			return
+	key := c.URL.String()
+	if i, ok := a.candidateAt[key]; ok {
+		if a.candidates[i].From == "POST form" && c.From != "POST form" {
+			a.candidates[i] = c // a link to it is what a passive finding is about
 		}
+		return
 	}
+	a.candidateAt[key] = len(a.candidates)
 	a.candidates = append(a.candidates, c)
 }

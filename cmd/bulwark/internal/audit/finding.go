@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -50,7 +51,11 @@ const (
 	// SameSiteOnly: the forgery works once the session cookie is attached;
 	// only the cookie's SameSite attribute kept the browser from attaching it.
 	SameSiteOnly Verdict = "protected only by SameSite"
-	// Protected: the server refused every forgery, or none changed state.
+	// Unconfirmed: the server accepted a forgery, but the audit saw nothing
+	// change (or had no session for it to act on).
+	Unconfirmed Verdict = "accepted, no change seen"
+	// Protected: the server refused every forgery (a GET: none changed
+	// anything the audit could see).
 	Protected Verdict = "protected"
 )
 
@@ -100,8 +105,13 @@ type Attempt struct {
 	// Body is the form sent, with token values shortened.
 	Body   string `json:"body,omitempty"`
 	Status int    `json:"status"`
-	// Accepted: the server answered 2xx or 3xx (not a redirect to a login page).
+	// Accepted: the server neither refused it (4xx, or a redirect to a
+	// login page) nor failed (5xx). For a login form: it got the same
+	// answer as the same login from the site's own page.
 	Accepted bool `json:"accepted"`
+	// SameUser: the token replayed came from another session of the same
+	// user, not from a stranger's.
+	SameUser bool `json:"same_user,omitempty"`
 	// Changed says what changed on the server, "" for nothing.
 	Changed string `json:"changed,omitempty"`
 	Err     string `json:"error,omitempty"`
@@ -131,7 +141,7 @@ type Skip struct {
 // sort orders the findings by severity, then kind and URL.
 func (r *Report) sort() {
 	slices.SortStableFunc(r.Findings, func(x, y Finding) int {
-		if c := cmpInt(int(y.Severity), int(x.Severity)); c != 0 {
+		if c := cmp.Compare(y.Severity, x.Severity); c != 0 {
 			return c
 		}
 		if c := strings.Compare(x.Kind, y.Kind); c != 0 {
@@ -140,8 +150,6 @@ func (r *Report) sort() {
 		return strings.Compare(x.URL, y.URL)
 	})
 }
-
-func cmpInt(x, y int) int { return x - y }
 
 // Worst is the highest severity among the findings; Info when none.
 func (r *Report) Worst() Severity {

@@ -23,6 +23,7 @@ type forgery struct {
 	ctx    sendContext
 	header http.Header
 	form   url.Values // POST only
+	secret string     // the form's token field, masked in the evidence
 }
 
 // crossSite returns the headers a browser sends with a cross-site request
@@ -79,7 +80,7 @@ func (a *auditor) watch(ctx context.Context, pg *url.URL, marker string) (*watch
 // the Attempt.
 func (a *auditor) forge(ctx context.Context, fg forgery, w *watch) (Attempt, error) {
 	cookies, withheld := a.jar.forRequest(fg.url, fg.ctx)
-	att := Attempt{Name: fg.name, Method: fg.method, URL: fg.url.Redacted(), Headers: map[string]string{},
+	att := Attempt{Name: fg.name, Method: fg.method, URL: show(fg.url), Headers: map[string]string{},
 		Cookies: names(cookies), Withheld: withheld, Forced: fg.ctx == forced}
 	for _, k := range []string{"Origin", "Referer", "Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest"} {
 		if v := fg.header.Get(k); v != "" {
@@ -89,7 +90,7 @@ func (a *auditor) forge(ctx context.Context, fg forgery, w *watch) (Attempt, err
 	req := request{Method: fg.method, URL: fg.url, Header: fg.header, Cookies: cookies}
 	if fg.form != nil {
 		req.Form = fg.form.Encode()
-		att.Body = shortBody(fg.form)
+		att.Body = shortBody(fg.form, fg.secret)
 	}
 	resp, err := a.c.do(ctx, req)
 	if err != nil {
@@ -97,8 +98,10 @@ func (a *auditor) forge(ctx context.Context, fg forgery, w *watch) (Attempt, err
 		return att, fatal(ctx, err)
 	}
 	att.Status = resp.Status
-	att.Accepted = a.accepted(resp)
-	att.Changed, err = a.whatChanged(ctx, resp, cookies, w)
+	att.Accepted = !a.refused(resp) && resp.Status < 500
+	deleted := deletedCookie(resp.Header, cookies)
+	a.jar.updateFrom(fg.url, resp.Header, fg.ctx)
+	att.Changed, err = a.whatChanged(ctx, resp, deleted, w)
 	if err != nil {
 		att.Err = "after it: " + err.Error()
 		return att, fatal(ctx, err)
@@ -114,29 +117,27 @@ func fatal(ctx context.Context, err error) error {
 	return nil
 }
 
-// accepted: not refused. A 4xx or 5xx is a refusal, and so is a redirect
+// refused: the server turned the request away, with a 4xx or a redirect
 // to a login page (the request did not carry a session).
-func (a *auditor) accepted(resp *response) bool {
-	if resp.Status >= 400 {
-		return false
+func (a *auditor) refused(resp *response) bool {
+	if resp.Status >= 400 && resp.Status < 500 {
+		return true
 	}
 	if loc := resp.location(); loc != nil {
 		p := strings.ToLower(loc.Path)
-		if (a.login != nil && loc.Path == a.login.Path) || strings.Contains(p, "login") || strings.Contains(p, "signin") || strings.Contains(p, "sign_in") {
-			return false
-		}
+		return (a.login != nil && loc.Path == a.login.Path) || strings.Contains(p, "login") || strings.Contains(p, "signin") || strings.Contains(p, "sign_in")
 	}
-	return true
+	return false
 }
 
-// whatChanged looks for the forgery's effect: a session cookie deleted,
-// the session ended, the form's marker text shown, or (for an answer
-// that was not a refusal) the page changed. A refused request may still
-// show on a page, in a log of attempts, so a refusal's page change does
-// not count.
-func (a *auditor) whatChanged(ctx context.Context, resp *response, sent []*http.Cookie, w *watch) (string, error) {
-	if name := deletedCookie(resp.Header, sent); name != "" {
-		return fmt.Sprintf("the answer deleted the cookie %q it was sent (the browser's session ends)", name), nil
+// whatChanged looks for the forgery's effect: a session cookie it was
+// sent deleted by the answer (deleted), the session ended, the form's
+// marker text shown, or (for an answer that was not a refusal) the page
+// changed. A refused request may still show on a page, in a log of
+// attempts, so a refusal's page change does not count.
+func (a *auditor) whatChanged(ctx context.Context, resp *response, deleted string, w *watch) (string, error) {
+	if deleted != "" {
+		return fmt.Sprintf("the answer deleted the cookie %q it was sent (the browser's session ends)", deleted), nil
 	}
 	if w.signedIn {
 		in, err := a.signedIn(ctx)
@@ -155,7 +156,7 @@ func (a *auditor) whatChanged(ctx context.Context, resp *response, sent []*http.
 			}
 		}
 	}
-	if !a.accepted(resp) {
+	if a.refused(resp) {
 		return "", nil
 	}
 	return w.snap.changed(ctx, a)
@@ -188,13 +189,14 @@ func deletedCookie(h http.Header, sent []*http.Cookie) string {
 	return ""
 }
 
-// shortBody shows a forged form with long values (tokens) shortened.
-func shortBody(v url.Values) string {
+// shortBody shows a forged form with its token (the secret field, any
+// token-named field) and other random-looking values masked.
+func shortBody(v url.Values, secret string) string {
 	c := url.Values{}
 	for k, vs := range v {
 		for _, s := range vs {
-			if len(s) > 12 && highEntropy(s) {
-				s = s[:6] + "…"
+			if k == secret || isTokenName(k) || (len(s) > 12 && highEntropy(s)) {
+				s = "…"
 			}
 			c.Add(k, s)
 		}

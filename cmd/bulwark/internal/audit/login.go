@@ -31,7 +31,7 @@ func (a *auditor) signIn(ctx context.Context) error {
 	a.report.SignedIn = true
 	probe, err := a.learnSession(ctx, a.start)
 	if err != nil {
-		return fmt.Errorf("%s: %w", a.start.Redacted(), err)
+		return fmt.Errorf("%s: %w", show(a.start), err)
 	}
 	if probe == nil {
 		a.note("the start page looks the same signed in and anonymous: the audit cannot see a session end there, only a cookie deleted")
@@ -50,7 +50,7 @@ func (a *auditor) useCookie(ctx context.Context) error {
 	}
 	anon := newJar()
 	if _, err := a.c.get(ctx, a.start, anon, navigate(nil)); err != nil {
-		return fmt.Errorf("%s: %w", a.start.Redacted(), err)
+		return fmt.Errorf("%s: %w", show(a.start), err)
 	}
 	for _, g := range given {
 		ck := &http.Cookie{Name: g.Name, Value: g.Value, Path: "/"}
@@ -76,7 +76,7 @@ func (a *auditor) loginInto(ctx context.Context, j *jar) error {
 		return fail("%v", err)
 	}
 	if err := readable(resp, a.cfg.MaxBody); err != nil {
-		return fail("%s %v", a.login.Redacted(), err)
+		return fail("%s %v", show(a.login), err)
 	}
 	lp := parsePage(resp.URL, resp.Body)
 	if a.loginView == nil {
@@ -84,7 +84,7 @@ func (a *auditor) loginInto(ctx context.Context, j *jar) error {
 	}
 	f := loginForm(lp)
 	if f == nil {
-		return fail("%s has no form with a password field", resp.URL.Redacted())
+		return fail("%s has no form with a password field", show(resp.URL))
 	}
 	values, ok := loginValues(f, a.cfg.User, a.cfg.Password)
 	if !ok {
@@ -105,7 +105,7 @@ func (a *auditor) loginInto(ctx context.Context, j *jar) error {
 	next := answer
 	if loc := answer.location(); loc != nil {
 		if !a.c.sameOrigin(loc) {
-			return fail("the login redirects off the origin, to %s", loc.Redacted())
+			return fail("the login redirects off the origin, to %s", show(loc))
 		}
 		if next, err = a.c.get(ctx, loc, j, navigate(f.Action)); err != nil {
 			return fail("%v", err)

@@ -49,8 +49,24 @@ type field struct {
 	Submit bool
 }
 
-// maxFields bounds the fields read from one form.
-const maxFields = 200
+// Bounds on what is read from one page, so that a hostile page costs
+// time and memory in proportion to these, not to its size.
+const (
+	maxFields = 200  // fields of one form
+	maxLinks  = 2000 // links of one page
+	maxForms  = 200  // forms of one page
+	maxLines  = 5000 // text lines of one page
+	maxText   = 300  // bytes of one label, link text or text line
+)
+
+// appendCapped appends " "+t to s up to maxText bytes.
+func appendCapped(s, t string) string {
+	if len(s) >= maxText {
+		return s
+	}
+	s += " " + t
+	return s[:min(len(s), maxText)]
+}
 
 // parsePage reads links, forms and text from an HTML document at base.
 // It never fails: what it cannot read it leaves out.
@@ -67,7 +83,7 @@ func parsePage(base *url.URL, body []byte) *page {
 		textarea *field
 	)
 	flush := func() {
-		if line := strings.Join(strings.Fields(text.String()), " "); line != "" {
+		if line := strings.Join(strings.Fields(text.String()), " "); line != "" && len(p.Text) < maxLines {
 			p.Text = append(p.Text, line)
 		}
 		text.Reset()
@@ -83,17 +99,21 @@ func parsePage(base *url.URL, body []byte) *page {
 			switch {
 			case skipText > 0:
 			case inTitle:
-				p.Title += t
+				p.Title = strings.TrimSpace(appendCapped(p.Title, t))
 			case textarea != nil:
-				textarea.Value += t
-			default:
-				text.WriteString(t)
-				text.WriteByte(' ')
-				if curLink >= 0 {
-					p.Links[curLink].Text += t
+				if len(textarea.Value) < maxText {
+					textarea.Value += t[:min(len(t), maxText)]
 				}
-				if cur != nil && len(cur.Label) < 300 {
-					cur.Label += " " + t
+			default:
+				if text.Len() < maxText {
+					text.WriteString(t[:min(len(t), maxText)])
+					text.WriteByte(' ')
+				}
+				if curLink >= 0 {
+					p.Links[curLink].Text = appendCapped(p.Links[curLink].Text, t)
+				}
+				if cur != nil {
+					cur.Label = appendCapped(cur.Label, t)
 				}
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
@@ -115,7 +135,7 @@ func parsePage(base *url.URL, body []byte) *page {
 					p.TokenMeta = true
 				}
 			case atom.A, atom.Area:
-				if u := resolve(base, a["href"]); u != nil {
+				if u := resolve(base, a["href"]); u != nil && len(p.Links) < maxLinks {
 					p.Links = append(p.Links, link{URL: u})
 					if tok.DataAtom == atom.A && tt == html.StartTagToken {
 						curLink = len(p.Links) - 1
@@ -123,15 +143,17 @@ func parsePage(base *url.URL, body []byte) *page {
 				}
 			case atom.Form:
 				flush()
-				cur = newForm(base, p.URL, a)
-				p.Forms = append(p.Forms, cur)
+				if len(p.Forms) < maxForms {
+					cur = newForm(base, p.URL, a)
+					p.Forms = append(p.Forms, cur)
+				}
 			case atom.Input:
 				if cur != nil {
 					cur.addInput(a)
 				}
 			case atom.Button:
 				if cur != nil {
-					cur.Label += " " + a["id"] + " " + a["value"]
+					cur.Label = appendCapped(cur.Label, a["id"]+" "+a["value"])
 					if a["name"] != "" && (a["type"] == "" || strings.EqualFold(a["type"], "submit")) {
 						cur.add(field{Name: a["name"], Type: "submit", Value: a["value"], Submit: true})
 					}
@@ -221,7 +243,7 @@ func newForm(base, doc *url.URL, a map[string]string) *form {
 	if act, ok := a["action"]; ok && strings.TrimSpace(act) != "" {
 		f.Action = resolve(base, act)
 	}
-	f.Label = a["id"] + " " + a["class"] + " " + a["name"]
+	f.Label = appendCapped("", a["id"]+" "+a["class"]+" "+a["name"])
 	return f
 }
 
@@ -242,7 +264,7 @@ func (f *form) addInput(a map[string]string) {
 	_, checked := a["checked"]
 	switch typ {
 	case "submit", "image":
-		f.Label += " " + a["value"]
+		f.Label = appendCapped(f.Label, a["value"])
 		f.add(field{Name: a["name"], Type: "submit", Value: a["value"], Submit: true})
 	case "button", "reset":
 	default:

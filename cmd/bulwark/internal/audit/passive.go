@@ -61,7 +61,7 @@ func (a *auditor) passiveForms(ctx context.Context) {
 			seen[f.key()] = true
 			switch {
 			case f.Method == "GET" && tok != nil:
-				a.add(Finding{Severity: Medium, Kind: KindTokenInURL, Method: "GET", URL: f.Action.Redacted(), Page: v.page.URL.Redacted(),
+				a.add(Finding{Severity: Medium, Kind: KindTokenInURL, Method: "GET", URL: show(f.Action), Page: show(v.page.URL),
 					Title:  fmt.Sprintf("GET form puts its token %q in the URL", tok.Name),
 					Detail: "URLs end up in logs, history and Referer headers. Send tokens in POST bodies or headers only."})
 			case f.Method == "POST":
@@ -69,7 +69,7 @@ func (a *auditor) passiveForms(ctx context.Context) {
 			}
 		}
 		if tokenPage && cacheable(v.resp.Header) {
-			a.add(Finding{Severity: Low, Kind: KindTokenCache, Method: "GET", URL: v.page.URL.Redacted(),
+			a.add(Finding{Severity: Low, Kind: KindTokenCache, Method: "GET", URL: show(v.page.URL),
 				Title:  "page with a CSRF token is cacheable without Vary: Cookie",
 				Detail: "A shared cache could serve one user's token to another. Send Cache-Control: no-store (or private), or Vary: Cookie."})
 		}
@@ -85,7 +85,7 @@ func (a *auditor) addFormTarget(f *form, p *page, tok *field) {
 		if p.TokenMeta {
 			sev, detail = Low, "The page carries a CSRF token in a <meta> tag, so a script may add it on submit; -active tests whether the server needs it."
 		}
-		t.finding = a.add(Finding{Severity: sev, Kind: KindTokenlessForm, Method: "POST", URL: f.Action.Redacted(), Page: p.URL.Redacted(),
+		t.finding = a.add(Finding{Severity: sev, Kind: KindTokenlessForm, Method: "POST", URL: show(f.Action), Page: show(p.URL),
 			Title: "POST form without an anti-CSRF token", Detail: detail})
 	}
 	a.forms = append(a.forms, t)
@@ -135,7 +135,7 @@ func (a *auditor) passiveLinks() {
 		if c.From == "POST form" {
 			continue // a POST form is how it should be; -active tries GET on it
 		}
-		c.finding = a.add(Finding{Severity: Medium, Kind: KindStateChangingGET, Method: "GET", URL: c.URL.Redacted(), Page: c.Page.Redacted(),
+		c.finding = a.add(Finding{Severity: Medium, Kind: KindStateChangingGET, Method: "GET", URL: show(c.URL), Page: show(c.Page),
 			Title:  fmt.Sprintf("%s to a state-changing-looking URL (%q), unconfirmed", c.From, c.Word),
 			Detail: "A GET that changes state can be forged by any page with an <img> or a link. Make it a POST form with a token; -active tests whether it changes state."})
 	}
@@ -148,7 +148,7 @@ func (a *auditor) passiveLinks() {
 			}
 			seen[l.URL.Path] = true
 			slices.Sort(params)
-			a.add(Finding{Severity: Medium, Kind: KindTokenInURL, Method: "GET", URL: stripQuery(l.URL), Page: v.page.URL.Redacted(),
+			a.add(Finding{Severity: Medium, Kind: KindTokenInURL, Method: "GET", URL: stripQuery(l.URL), Page: show(v.page.URL),
 				Title:  fmt.Sprintf("link carries a token in its URL (%s)", strings.Join(params, ", ")),
 				Detail: "URLs end up in logs, history and Referer headers sent to other sites. Keep tokens out of URLs."})
 		}
@@ -163,5 +163,5 @@ func stripQuery(u *url.URL) string {
 		q[k] = []string{"…"}
 	}
 	c.RawQuery = q.Encode()
-	return c.Redacted()
+	return show(&c)
 }

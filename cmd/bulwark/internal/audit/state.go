@@ -8,26 +8,35 @@ import (
 	"strings"
 )
 
-// A snapshot is what a page looked like before a forged request: the lines
-// two fetches agreed on (stable) and every line either showed (seen), so
-// that a clock or a counter on the page is not taken for a change.
+// A snapshot is what a page looked like before a forged request, from
+// two fetches: the lines both showed (stable), every line either showed
+// (seen), and the shapes of the lines that differed between them
+// (dynamic: a clock, a counter), which are never taken for a change.
 type snapshot struct {
-	url    *url.URL
-	stable map[string]bool
-	seen   map[string]bool
+	url     *url.URL
+	stable  map[string]bool
+	seen    map[string]bool
+	dynamic map[string]bool
 }
 
 var (
 	digits    = regexp.MustCompile(`[0-9]+`)
 	tokenLike = regexp.MustCompile(`[A-Za-z0-9_\-+/=.]{20,}`)
+	// clockLike are times and dates: 14:05, 14:05:03, 2026-12-03, 3/12/2026.
+	clockLike = regexp.MustCompile(`\b[0-9]{1,4}([:/.-][0-9]{1,2}){1,5}\b`)
 )
 
-// normalize makes a text line comparable across renders: numbers and
-// token-like strings are replaced by placeholders.
+// normalize makes a text line comparable across renders: token-like
+// strings, times and dates are replaced by placeholders; other numbers
+// stay (a balance going from 100 to 80 is a change).
 func normalize(line string) string {
 	line = tokenLike.ReplaceAllString(line, "…")
-	return digits.ReplaceAllString(line, "0")
+	return clockLike.ReplaceAllString(line, "T")
 }
+
+// shape is a line with every number replaced, to match a line whose
+// numbers move between renders.
+func shape(line string) string { return digits.ReplaceAllString(line, "0") }
 
 // pageLines is the page's normalized text, plus its links' and forms'
 // targets, as a set.
@@ -49,41 +58,56 @@ func pageLines(p *page) map[string]bool {
 
 // takeSnapshot fetches u twice with the audit's session.
 func (a *auditor) takeSnapshot(ctx context.Context, u *url.URL) (*snapshot, error) {
-	s := &snapshot{url: u, stable: map[string]bool{}, seen: map[string]bool{}}
-	var first map[string]bool
-	for i := range 2 {
-		p, err := a.fetchPage(ctx, u, a.jar)
-		if err != nil {
-			return nil, err
+	first, second, err := a.fetchTwice(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	s := &snapshot{url: u, stable: map[string]bool{}, seen: map[string]bool{}, dynamic: map[string]bool{}}
+	for l := range first {
+		s.seen[l] = true
+		if second[l] {
+			s.stable[l] = true
+		} else {
+			s.dynamic[shape(l)] = true
 		}
-		lines := pageLines(p)
-		for l := range lines {
-			s.seen[l] = true
-			if i == 1 && first[l] {
-				s.stable[l] = true
-			}
+	}
+	for l := range second {
+		s.seen[l] = true
+		if !first[l] {
+			s.dynamic[shape(l)] = true
 		}
-		first = lines
 	}
 	return s, nil
 }
 
-// changed fetches the page again and says what changed since the
-// snapshot: a stable line gone or a line never seen before, or "".
+func (a *auditor) fetchTwice(ctx context.Context, u *url.URL) (map[string]bool, map[string]bool, error) {
+	var out [2]map[string]bool
+	for i := range out {
+		p, err := a.fetchPage(ctx, u, a.jar)
+		if err != nil {
+			return nil, nil, err
+		}
+		out[i] = pageLines(p)
+	}
+	return out[0], out[1], nil
+}
+
+// changed fetches the page twice more and says what changed since the
+// snapshot, in both: a stable line gone or a line never seen before (a
+// message shown once, a "flash", does not count), or "".
 func (s *snapshot) changed(ctx context.Context, a *auditor) (string, error) {
-	p, err := a.fetchPage(ctx, s.url, a.jar)
+	now, again, err := a.fetchTwice(ctx, s.url)
 	if err != nil {
 		return "", err
 	}
-	now := pageLines(p)
 	var gone, added []string
 	for l := range s.stable {
-		if !now[l] {
+		if !now[l] && !again[l] && !s.dynamic[shape(l)] {
 			gone = append(gone, l)
 		}
 	}
 	for l := range now {
-		if !s.seen[l] {
+		if again[l] && !s.seen[l] && !s.dynamic[shape(l)] {
 			added = append(added, l)
 		}
 	}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"math"
+	"net/url"
 	"strings"
 )
 
@@ -99,4 +100,22 @@ func tokenParams(q map[string][]string) []string {
 		}
 	}
 	return out
+}
+
+// show prints a URL without secrets: no user info, and the values of
+// token and session query parameters masked.
+func show(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User = nil
+	if c.RawQuery != "" {
+		q := c.Query()
+		for _, k := range tokenParams(q) {
+			q[k] = []string{"…"}
+		}
+		c.RawQuery = q.Encode()
+	}
+	return c.String()
 }

@@ -15,7 +15,9 @@ var changingWords = map[string]bool{
 	"destroy": true, "unsubscribe": true, "revoke": true, "disable": true, "deactivate": true,
 	"approve": true, "reject": true, "transfer": true, "purge": true, "clear": true,
 	"erase": true, "ban": true, "wipe": true, "trash": true, "kick": true,
-	"unfollow": true, "vote": true, "rm": true, "del": true,
+	"unfollow": true, "vote": true, "rm": true, "del": true, "cancel": true, "subscribe": true,
+	"follow": true, "buy": true, "purchase": true, "pay": true, "checkout": true, "unlink": true,
+	"suspend": true, "terminate": true, "drop": true,
 }
 
 // pairs are two words that mean one changing word.
@@ -46,16 +48,44 @@ func changingWord(u *url.URL, label string) string {
 }
 
 func firstChangingWord(s string) string {
-	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) })
-	for i, w := range words {
-		if i+1 < len(words) && pairs[[2]string{w, words[i+1]}] != "" {
-			return pairs[[2]string{w, words[i+1]}]
+	ws := words(s)
+	for i, w := range ws {
+		if i+1 < len(ws) && pairs[[2]string{w, ws[i+1]}] != "" {
+			return pairs[[2]string{w, ws[i+1]}]
 		}
 		if changingWords[w] {
 			return w
 		}
 	}
 	return ""
+}
+
+// words splits s into lower-case words at every non-letter and at every
+// lower-to-upper change ("deleteAccount" is "delete", "account").
+func words(s string) []string {
+	var out []string
+	var cur []rune
+	prevLower := false
+	for _, r := range s {
+		switch {
+		case !unicode.IsLetter(r):
+			out, cur = flushWord(out, cur), cur[:0]
+			prevLower = false
+			continue
+		case unicode.IsUpper(r) && prevLower:
+			out, cur = flushWord(out, cur), cur[:0]
+		}
+		cur = append(cur, unicode.ToLower(r))
+		prevLower = unicode.IsLower(r)
+	}
+	return flushWord(out, cur)
+}
+
+func flushWord(out []string, cur []rune) []string {
+	if len(cur) > 0 {
+		out = append(out, string(cur))
+	}
+	return out
 }
 
 // endsSession reports whether the word is one of logging out.
