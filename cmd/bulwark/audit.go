@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -174,6 +175,11 @@ func (e *env) checkAuditFlags(cfg *audit.Config, passwordEnv string) int {
 		return e.usagef("audit: -user needs -login URL")
 	case cfg.MaxPages < 1 || (cfg.MaxDepth < 0 && cfg.MaxDepth != audit.StartPageOnly) || cfg.Timeout <= 0 || cfg.Rate <= 0 || cfg.MaxBody < 1:
 		return e.usagef("audit: -max-pages, -timeout, -rate and -max-body must be positive, -max-depth at least 0")
+	}
+	if cfg.Cookie != "" {
+		if _, err := http.ParseCookie(cfg.Cookie); err != nil {
+			return e.usagef("audit: -cookie: want name=value[; name2=value2]: %v", err)
+		}
 	}
 	if cfg.Login != "" {
 		cfg.Password = e.getenv(passwordEnv)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"net/http"
 )
 
 // isLoginForm reports whether f is the site's login form: the -login
@@ -54,7 +53,7 @@ func (a *auditor) checkLogin(ctx context.Context, t *formTarget) error {
 	cookies, _ := anon.forRequest(f.Action, sameOriginNav)
 	hdr := navigate(t.page)
 	hdr.Set("Origin", a.c.origin.String())
-	control, err := a.c.do(ctx, request{Method: http.MethodPost, URL: f.Action, Header: hdr, Cookies: cookies, Form: values.Encode()})
+	control, err := a.c.do(ctx, formRequest(f, hdr, cookies, values))
 	if err != nil {
 		return fatal(ctx, err)
 	}
@@ -64,21 +63,21 @@ func (a *auditor) checkLogin(ctx context.Context, t *formTarget) error {
 	hdr = crossSite(crossSitePOST, true)
 	hdr.Set("Origin", attackerOrigin)
 	sent, withheld := anon.forRequest(f.Action, crossSitePOST)
-	resp, err := a.c.do(ctx, request{Method: http.MethodPost, URL: f.Action, Header: hdr, Cookies: sent, Form: values.Encode()})
+	resp, err := a.c.do(ctx, formRequest(f, hdr, sent, values))
 	if err != nil {
 		return fatal(ctx, err)
 	}
-	att := Attempt{Name: "cross-site login form, no token, a made-up user", Method: http.MethodPost, URL: show(f.Action),
+	att := Attempt{Name: "cross-site login form, no token, a made-up user", Method: f.Method, URL: show(f.Action),
 		Headers: map[string]string{"Origin": attackerOrigin, "Sec-Fetch-Site": "cross-site"}, Cookies: names(sent), Withheld: withheld,
 		Body: shortBody(values, t.token), Status: resp.Status, Accepted: resp.Status == control.Status}
-	out := Finding{Kind: KindForgeableForm, Method: "POST", URL: show(f.Action), Page: show(t.page), Evidence: []Attempt{att}}
+	out := Finding{Kind: KindForgeableForm, Method: f.Method, URL: show(f.Action), Page: show(t.page), Evidence: []Attempt{att}}
 	if att.Accepted {
 		out.Severity, out.Verdict = Medium, Vulnerable
-		out.Title = "POST " + f.Action.EscapedPath() + ": the login form takes another site's submissions (login CSRF)"
+		out.Title = f.Method + " " + f.Action.EscapedPath() + ": the login form takes another site's submissions (login CSRF)"
 		out.Detail = fmt.Sprintf("A made-up login got the same answer (%d) from another site as from the site's own page. With the attacker's real credentials, another site could sign the user into the attacker's account. Put a token in the login form too, or refuse cross-site POSTs.", resp.Status)
 	} else {
 		out.Severity, out.Verdict = Info, Protected
-		out.Title = "POST " + f.Action.EscapedPath() + ": the login form refuses other sites' submissions"
+		out.Title = f.Method + " " + f.Action.EscapedPath() + ": the login form refuses other sites' submissions"
 		out.Detail = fmt.Sprintf("A made-up login was answered %d from the site's own page but %d from another site.", control.Status, resp.Status)
 	}
 	a.place(out, t.finding)

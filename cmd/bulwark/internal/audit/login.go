@@ -2,9 +2,11 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // signIn gives the audit its session: through the login form (-login),
@@ -18,8 +20,13 @@ func (a *auditor) signIn(ctx context.Context) error {
 		}
 	case a.cfg.Login != "":
 		lu, err := a.start.Parse(a.cfg.Login)
-		if err != nil || !a.c.sameOrigin(lu) {
-			return fmt.Errorf("-login %s: not a page of %s", a.cfg.Login, a.c.origin)
+		switch {
+		case err != nil:
+			return fmt.Errorf("-login: not a URL: %w", err)
+		case lu.User != nil:
+			return errors.New("-login: the URL must not carry a user or password: give -user and -password-env")
+		case !a.c.sameOrigin(lu):
+			return fmt.Errorf("-login %s: not a page of %s", show(lu), a.c.origin)
 		}
 		a.login = lu
 		if err := a.loginInto(ctx, a.jar); err != nil {
@@ -69,7 +76,7 @@ func (a *auditor) useCookie(ctx context.Context) error {
 // loginInto signs in through the login form, keeping the session in j.
 func (a *auditor) loginInto(ctx context.Context, j *jar) error {
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrLogin, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s", ErrLogin, redact(fmt.Sprintf(format, args...), a.cfg.Password))
 	}
 	resp, err := a.c.get(ctx, a.login, j, navigate(nil))
 	if err != nil {
@@ -175,4 +182,15 @@ func formRequest(f *form, hdr http.Header, cookies []*http.Cookie, values url.Va
 		return request{Method: http.MethodGet, URL: &u, Header: hdr, Cookies: cookies}
 	}
 	return request{Method: http.MethodPost, URL: f.Action, Header: hdr, Cookies: cookies, Form: values.Encode()}
+}
+
+// redact removes a secret from a message, as written and URL-escaped.
+func redact(msg, secret string) string {
+	if secret == "" {
+		return msg
+	}
+	for _, s := range []string{url.QueryEscape(secret), url.PathEscape(secret), secret} {
+		msg = strings.ReplaceAll(msg, s, "***")
+	}
+	return msg
 }

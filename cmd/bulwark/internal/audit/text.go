@@ -7,12 +7,12 @@ import (
 	"unicode"
 )
 
-// WriteText prints the report for a terminal (the site's own text is
-// printed with its control characters replaced (Printable), so that a page cannot
-// move the cursor or recolour the terminal): a summary, each finding
+// WriteText prints the report for a terminal (every text from the site
+// through Printable, so that a page can neither move the cursor, recolour
+// the terminal nor print a line of its own): a summary, each finding
 // with its severity and evidence, then the audit's own notes.
 func WriteText(w io.Writer, r *Report) {
-	w = sanitizingWriter{w}
+	r = printableCopy(r)
 	mode := "passive checks only (add -active to forge requests)"
 	if r.Active {
 		mode = "active checks on"
@@ -83,23 +83,54 @@ func attemptLine(at Attempt) string {
 	return fmt.Sprintf("%s [%s]: %s → %s", at.Name, cookies, answer, changed)
 }
 
-// Printable replaces control characters (ANSI escapes among them) with
-// U+FFFD.
+// Printable replaces control and format characters (ANSI escapes,
+// newlines, bidirectional overrides) with U+FFFD, so that text from a
+// site prints as one plain line.
 func Printable(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) && r != '\n' {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
 			return '\uFFFD'
 		}
 		return r
 	}, s)
 }
 
-// sanitizingWriter passes text through Printable.
-type sanitizingWriter struct{ w io.Writer }
-
-func (s sanitizingWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(s.w, Printable(string(p))); err != nil {
-		return 0, err
+// printableCopy returns r with every string in it made Printable.
+func printableCopy(r *Report) *Report {
+	c := *r
+	c.Target = Printable(r.Target)
+	c.Pages = printables(r.Pages)
+	c.Notes = printables(r.Notes)
+	c.Skipped = nil
+	for _, s := range r.Skipped {
+		c.Skipped = append(c.Skipped, Skip{URL: Printable(s.URL), Reason: Printable(s.Reason)})
 	}
-	return len(p), nil
+	c.Findings = printableFindings(r.Findings)
+	c.Protected = printableFindings(r.Protected)
+	return &c
+}
+
+func printableFindings(fs []Finding) []Finding {
+	out := make([]Finding, 0, len(fs))
+	for _, f := range fs {
+		f.Kind, f.Method, f.URL, f.Page = Printable(f.Kind), Printable(f.Method), Printable(f.URL), Printable(f.Page)
+		f.Title, f.Detail = Printable(f.Title), Printable(f.Detail)
+		ev := make([]Attempt, 0, len(f.Evidence))
+		for _, at := range f.Evidence {
+			at.Name, at.URL, at.Body, at.Changed, at.Err = Printable(at.Name), Printable(at.URL), Printable(at.Body), Printable(at.Changed), Printable(at.Err)
+			at.Cookies, at.Withheld = printables(at.Cookies), printables(at.Withheld)
+			ev = append(ev, at)
+		}
+		f.Evidence = ev
+		out = append(out, f)
+	}
+	return out
+}
+
+func printables(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, Printable(s))
+	}
+	return out
 }

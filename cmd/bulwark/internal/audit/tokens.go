@@ -94,7 +94,7 @@ func tokenParams(q map[string][]string) []string {
 	var out []string
 	for k := range q {
 		n := strings.ToLower(k)
-		if isTokenName(n) || n == "session" || n == "sid" || n == "sessionid" ||
+		if isTokenName(n) || n == "session" || n == "sid" || n == "sessionid" || strings.Contains(n, "pass") || n == "pwd" ||
 			n == "jsessionid" || n == "phpsessid" || n == "auth_token" || n == "access_token" {
 			out = append(out, k)
 		}
