@@ -94,8 +94,11 @@ func (a *auditor) inconclusive(target string, err error) error {
 // newMarker is a unique text for a forged form's fields, to find it on
 // the site afterwards.
 func newMarker() string {
-	return "bulwark-audit-" + rand.Text()[:10]
+	return markerPrefix + rand.Text()[:10]
 }
+
+// markerPrefix starts every marker text.
+const markerPrefix = "bulwark-audit-"
 
 // place puts a checked target's finding in the report: in place of its
 // passive finding, as a new finding, or among the protected targets.

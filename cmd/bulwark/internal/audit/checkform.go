@@ -13,7 +13,7 @@ import (
 // checkForm replays a POST form the way a cross-site auto-submitted form
 // would: without its token, with another session's token, with an altered
 // token, and as an older browser that sends no Fetch Metadata. It stops
-// at the first replay that changes state. If none did and the browser
+// at the first replay the server takes. If none changed state and the browser
 // withheld a cookie, it sends one more with every cookie attached, to
 // tell SameSite's protection from the server's.
 func (a *auditor) checkForm(ctx context.Context, t *formTarget) error {
@@ -32,8 +32,8 @@ func (a *auditor) checkForm(ctx context.Context, t *formTarget) error {
 			return a.inconclusive("POST "+show(f.Action), err)
 		}
 		attempts = append(attempts, att)
-		if att.Changed != "" {
-			break // proven; more replays would only change more
+		if att.Changed != "" || att.Accepted {
+			break // taken: more replays would only act again
 		}
 	}
 	if !anyChanged(attempts) && anyWithheld(attempts) {

@@ -195,7 +195,7 @@ func shortBody(v url.Values, secret string) string {
 	c := url.Values{}
 	for k, vs := range v {
 		for _, s := range vs {
-			if k == secret || isTokenName(k) || (len(s) > 12 && highEntropy(s)) {
+			if k == secret || isTokenName(k) || (len(s) > 12 && highEntropy(s) && !strings.Contains(s, markerPrefix)) {
 				s = "…"
 			}
 			c.Add(k, s)
