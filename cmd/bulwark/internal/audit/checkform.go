@@ -50,11 +50,11 @@ func (a *auditor) checkForm(ctx context.Context, t *formTarget) error {
 // replay is one way checkForm forges a form: its name, how the browser
 // sends it, whether with Fetch Metadata, and what it does to the token.
 type replay struct {
-	name      string
-	sc        sendContext
-	fm        bool
-	token     func(url.Values)
-	sameUser  bool // the token is from another session of the same user
+	name     string
+	sc       sendContext
+	fm       bool
+	token    func(url.Values)
+	sameUser bool // the token is from another session of the same user
 }
 
 // replays lists the forgeries of t, in order.
