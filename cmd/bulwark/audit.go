@@ -44,14 +44,18 @@ only on sites you own or are allowed to test. They send each state-changing
 GET as a cross-site <img> and link would, and replay each POST form as a
 cross-site auto-submitted form would (no token, another session's token, an
 altered token, and as an older browser without Fetch Metadata), attaching
-only the cookies the browser's SameSite rules allow. They compare the site
-before and after and give each target a verdict:
+only the cookies the browser's SameSite rules allow. A form's replays stop
+at the first the server takes. They compare the site before and after and
+give each target a verdict:
   vulnerable                  a forged request changed state
   protected only by SameSite  it works once the cookie is attached
+  accepted, no change seen    the server took it, but the audit saw no
+                              effect (check it by hand)
   protected                   the server refused it (a server that refuses
                               cross-site requests by Sec-Fetch-Site or
                               Origin without a token is protected)
-Forms with a password or file field are never replayed.
+The login form is tried with a made-up user only; other forms with a
+password field, and forms with a file field, are never replayed.
 
 Sign in first with -login URL -user NAME (the password from the
 environment variable -password-env names), or give a session with -cookie.

@@ -39,7 +39,8 @@ type htmlVerdict struct {
 var htmlLegend = []htmlVerdict{
 	{Vulnerable, "a forged cross-site request changed state on the server."},
 	{SameSiteOnly, "the forgery would have worked, but the session cookie's SameSite attribute kept the browser from attaching it."},
-	{Protected, "the server refused every forged request, or none of them changed state."},
+	{Unconfirmed, "the server took a forged request, but the audit saw no effect: check it by hand."},
+	{Protected, "the server refused every forged request (for a GET: none changed anything the audit could see)."},
 }
 
 // htmlView is what the template sees: the report and what is derived from it.
@@ -78,6 +79,8 @@ func verdictClass(v Verdict) string {
 		return "v-vulnerable"
 	case SameSiteOnly:
 		return "v-samesite"
+	case Unconfirmed:
+		return "v-unconfirmed"
 	case Protected:
 		return "v-protected"
 	}
