@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -194,21 +195,11 @@ func (a *auditor) tokenFor(ctx context.Context, t *formTarget, j *jar) string {
 }
 
 func anyChanged(as []Attempt) bool {
-	for _, at := range as {
-		if at.Changed != "" {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(as, func(at Attempt) bool { return at.Changed != "" })
 }
 
 func anyWithheld(as []Attempt) bool {
-	for _, at := range as {
-		if len(at.Withheld) > 0 {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(as, func(at Attempt) bool { return len(at.Withheld) > 0 })
 }
 
 // formVerdict turns a form's attempts into its finding.
@@ -313,10 +304,5 @@ func protectedNote(t *formTarget, as []Attempt) string {
 }
 
 func anyAcceptedAll(as []Attempt) bool {
-	for _, at := range as {
-		if at.Forced && at.Accepted {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(as, func(at Attempt) bool { return at.Forced && at.Accepted })
 }

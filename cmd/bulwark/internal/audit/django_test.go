@@ -12,9 +12,10 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/bulwark-go/bulwark/internal/testlog"
 )
 
 // The Django fixture: testdata/djangoapp/app.py, a Django 3.2 site with a
@@ -39,7 +40,7 @@ func startDjango(t testing.TB) (baseURL, user, password string) {
 	cmd := exec.CommandContext(ctx, djangoPython, djangoApp, "0", t.TempDir())
 	cmd.Env = append(os.Environ(), "DJANGO_TEST_PASSWORD="+password, "PYTHONDONTWRITEBYTECODE=1")
 	cmd.WaitDelay = 10 * time.Second
-	stderr := &djangoLog{}
+	stderr := &testlog.Buffer{} // written by exec's copying goroutine, read by the test
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -114,27 +115,6 @@ func waitReady(t testing.TB, ready <-chan string) string {
 		t.Fatalf("django fixture not READY after %v", djangoStartTimeout)
 	}
 	return ""
-}
-
-// djangoLog collects the fixture's stderr (its request log and any
-// traceback), written by exec's copying goroutine and read by the test.
-type djangoLog struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-// Write appends p to the log.
-func (l *djangoLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// String returns the log so far.
-func (l *djangoLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // TestDjangoFixture checks the behaviour of the Django fixture that the
