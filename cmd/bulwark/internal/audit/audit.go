@@ -155,6 +155,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	a.report.sort()
+	a.report.Requests = a.c.sent
 	return a.report, nil
 }
 

@@ -119,10 +119,12 @@ type Attempt struct {
 
 // Report is the whole audit's result.
 type Report struct {
-	Target   string    `json:"target"`
-	Active   bool      `json:"active"`
-	SignedIn bool      `json:"signed_in"`
-	Pages    []string  `json:"pages"`
+	Target   string   `json:"target"`
+	Active   bool     `json:"active"`
+	SignedIn bool     `json:"signed_in"`
+	Pages    []string `json:"pages"`
+	// Requests counts every request the audit sent.
+	Requests int       `json:"requests"`
 	Skipped  []Skip    `json:"skipped,omitempty"`
 	Findings []Finding `json:"findings"`
 	// Protected are the targets the active checks found protected that

@@ -21,7 +21,7 @@ func WriteText(w io.Writer, r *Report) {
 	if r.SignedIn {
 		session = "signed in"
 	}
-	fmt.Fprintf(w, "bulwark audit %s\n%s, %s; %d pages read\n\n", r.Target, mode, session, len(r.Pages))
+	fmt.Fprintf(w, "bulwark audit %s\n%s, %s; %d pages read, %d requests sent\n\n", r.Target, mode, session, len(r.Pages), r.Requests)
 	if len(r.Findings) == 0 {
 		fmt.Fprintf(w, "No findings.\n")
 	}
