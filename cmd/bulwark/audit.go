@@ -60,10 +60,18 @@ password field, and forms with a file field, are never replayed.
 Sign in first with -login URL -user NAME (the password from the
 environment variable -password-env names), or give a session with -cookie.
 
+It reads HTML forms (and htmx's hx-post) and links; requests that scripts
+build (fetch, XMLHttpRequest) are not seen. The crawl sends only GETs and
+skips the links whose path or label looks state-changing, but a GET that
+changes state under a name it does not know would be followed: audit a
+staging copy. HTTPS is verified against the system's CAs; for a
+development CA, SSL_CERT_FILE=ca.pem adds it.
+
 Exit status: 0 no finding at or above -fail-on; 1 findings at or above
 -fail-on; 2 usage error; 3 the audit could not run (unreachable host, TLS
 error, redirect loop or off-origin redirect at the start, a start page that
-is not HTML, a failed login, a site that keeps answering 429).
+is not HTML, a failed login, a site that keeps answering 429) or did not
+finish (the time limit, a session it could not restore: the report says so).
 
 Flags:
 `
@@ -119,6 +127,9 @@ func (e *env) audit(args []string) int {
 	if *maxDepth == 0 {
 		cfg.MaxDepth = audit.StartPageOnly
 	}
+	if *maxDepth < 0 {
+		return e.usagef("audit: -max-depth must be at least 0")
+	}
 	if code := e.checkAuditFlags(&cfg, *passwordEnv); code != exitOK {
 		return code
 	}
@@ -130,6 +141,14 @@ func (e *env) audit(args []string) int {
 		cfg.Progress = progressLine(e.stderr)
 	}
 
+	var html *os.File
+	if *htmlFile != "" {
+		// Created first: a path that cannot be written fails now, not after the audit.
+		if html, err = os.Create(*htmlFile); err != nil {
+			return e.usagef("audit: -html: %v", err)
+		}
+		defer html.Close()
+	}
 	report, err := audit.Run(e.ctx, cfg)
 	if cfg.Progress != nil {
 		cfg.Progress(-1, -1)
@@ -138,8 +157,8 @@ func (e *env) audit(args []string) int {
 		fmt.Fprintf(e.stderr, "bulwark: audit: %s\n", audit.Printable(err.Error()))
 		return exitNoAudit
 	}
-	if *htmlFile != "" {
-		if err := writeHTMLReport(*htmlFile, report); err != nil {
+	if html != nil {
+		if err := writeHTMLReport(html, report); err != nil {
 			fmt.Fprintf(e.stderr, "bulwark: audit: -html: %v\n", err)
 			return exitNoAudit
 		}
@@ -153,8 +172,12 @@ func (e *env) audit(args []string) int {
 	} else {
 		audit.WriteText(e.stdout, report)
 	}
-	if len(report.Findings) > 0 && report.Worst() >= threshold {
+	switch {
+	case len(report.Findings) > 0 && report.Worst() >= threshold:
 		return exitFindings
+	case !report.Complete:
+		fmt.Fprintf(e.stderr, "bulwark: audit: incomplete: it stopped before it checked everything (see the notes)\n")
+		return exitNoAudit
 	}
 	return exitOK
 }
@@ -177,8 +200,8 @@ func (e *env) checkAuditFlags(cfg *audit.Config, passwordEnv string) int {
 		return e.usagef("audit: -login needs -user NAME")
 	case cfg.Login == "" && cfg.User != "":
 		return e.usagef("audit: -user needs -login URL")
-	case cfg.MaxPages < 1 || (cfg.MaxDepth < 0 && cfg.MaxDepth != audit.StartPageOnly) || cfg.Timeout <= 0 || cfg.Rate <= 0 || cfg.MaxBody < 1:
-		return e.usagef("audit: -max-pages, -timeout, -rate and -max-body must be positive, -max-depth at least 0")
+	case cfg.MaxPages < 1 || cfg.Timeout <= 0 || cfg.Rate <= 0 || cfg.MaxBody < 1:
+		return e.usagef("audit: -max-pages, -timeout, -rate and -max-body must be positive")
 	}
 	if cfg.Cookie != "" {
 		if _, err := http.ParseCookie(cfg.Cookie); err != nil {
@@ -214,14 +237,9 @@ func progressLine(w io.Writer) func(pages, requests int) {
 	}
 }
 
-// writeHTMLReport writes the HTML report to path.
-func writeHTMLReport(path string, r *audit.Report) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
+// writeHTMLReport writes the HTML report to f and closes it.
+func writeHTMLReport(f *os.File, r *audit.Report) error {
 	if err := audit.WriteHTML(f, r); err != nil {
-		f.Close()
 		return err
 	}
 	return f.Close()

@@ -48,7 +48,7 @@ var errStopped = errors.New("active checks stopped")
 
 // stop notes why the active checks end here.
 func (a *auditor) stop(format string, args ...any) error {
-	a.note("active checks stopped: "+format, args...)
+	a.incomplete("active checks stopped: "+format, args...)
 	return errStopped
 }
 
@@ -87,7 +87,7 @@ func (a *auditor) inconclusive(target string, err error) error {
 	if errors.Is(err, errStopped) || fatal(context.Background(), err) != nil {
 		return err
 	}
-	a.note("%s: no verdict: %v", target, err)
+	a.incomplete("%s: no verdict: %v", target, err)
 	return nil
 }
 

@@ -130,7 +130,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	a := &auditor{
 		cfg: cfg, start: start, jar: newJar(), cookies: map[string]*seenCookie{}, candidateAt: map[string]int{},
 		c:      newClient(origin, cfg.Rate, cfg.MaxBody, cfg.RequestTimeout),
-		report: &Report{Target: start.String(), Active: cfg.Active, Findings: []Finding{}},
+		report: &Report{Target: show(start), Active: cfg.Active, Complete: true, Findings: []Finding{}},
 	}
 	a.c.onCookie = a.recordCookie
 	a.c.progress = func(sent int) {
@@ -149,7 +149,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		switch err := a.active(ctx); {
 		case err == nil, errors.Is(err, errStopped):
 		case ctx.Err() != nil:
-			a.note("active checks stopped: %v", context.Cause(ctx))
+			a.incomplete("active checks stopped: %v", context.Cause(ctx))
 		default:
 			return nil, err
 		}
@@ -160,6 +160,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 var errTimeLimit = errors.New("the audit's time limit (-timeout) ran out")
+
+// incomplete notes why the audit did not check everything.
+func (a *auditor) incomplete(format string, args ...any) {
+	a.report.Complete = false
+	a.note(format, args...)
+}
 
 // note adds a remark on the audit itself.
 func (a *auditor) note(format string, args ...any) {
@@ -205,7 +211,7 @@ func readable(resp *response, limit int64) error {
 		if ct == "" {
 			ct = "no Content-Type"
 		}
-		return fmt.Errorf("not HTML (%s)", ct)
+		return fmt.Errorf("not HTML (%s): the audit reads HTML pages with forms and links", ct)
 	}
 	return nil
 }

@@ -289,7 +289,7 @@ func TestBadTargetLoginFails(t *testing.T) {
 		wrong int
 		want  string
 	}{
-		{"form again", http.StatusOK, "showed a login form again"},
+		{"form again", http.StatusOK, "showed its login form again"},
 		{"403", http.StatusForbidden, "answer was 403 Forbidden"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

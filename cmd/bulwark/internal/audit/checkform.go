@@ -145,17 +145,31 @@ func fill(f *form, marker string) url.Values {
 	return v
 }
 
-// alter changes a token's last character.
+// alter changes one character in the middle of a token to another of
+// its kind (digit, lower or upper letter), so that the token decodes to
+// other bytes: not only in case (hex) nor only in padding bits (base64's
+// last character).
 func alter(tok string) string {
 	if tok == "" {
 		return "x"
 	}
-	last := tok[len(tok)-1]
-	repl := byte('A')
-	if last == 'A' {
-		repl = 'B'
+	b := []byte(tok)
+	i := len(b) / 2
+	switch c := b[i]; {
+	case c >= '0' && c <= '9':
+		b[i] = '0' + (c-'0'+1)%10
+	case c >= 'a' && c <= 'f':
+		b[i] = 'a' + (c-'a'+1)%6 // stays hex
+	case c >= 'a' && c <= 'z':
+		b[i] = 'a' + (c-'a'+1)%26
+	case c >= 'A' && c <= 'F':
+		b[i] = 'A' + (c-'A'+1)%6
+	case c >= 'A' && c <= 'Z':
+		b[i] = 'A' + (c-'A'+1)%26
+	default:
+		b[i] = '0'
 	}
-	return tok[:len(tok)-1] + string(repl)
+	return string(b)
 }
 
 // otherToken returns the form's token as another session is given it,
@@ -207,7 +221,7 @@ func formVerdict(f *form, t *formTarget, as []Attempt) Finding {
 	out := Finding{Kind: KindForgeableForm, Method: "POST", URL: show(f.Action), Page: show(t.page), Evidence: as}
 	var browser, sameUser, older, forcedOnly, accepted bool
 	for _, at := range as {
-		accepted = accepted || (at.Accepted && !at.Forced)
+		accepted = accepted || at.Accepted
 		switch {
 		case at.Changed == "":
 		case at.Forced:
@@ -253,7 +267,7 @@ func formVerdict(f *form, t *formTarget, as []Attempt) Finding {
 // acceptedBy names the first accepted attempt and its answer.
 func acceptedBy(as []Attempt) string {
 	for _, at := range as {
-		if at.Accepted && !at.Forced {
+		if at.Accepted {
 			return fmt.Sprintf("%q was answered %d", at.Name, at.Status)
 		}
 	}
@@ -301,6 +315,10 @@ func protectedNote(t *formTarget, as []Attempt) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+func anyAccepted(as []Attempt) bool {
+	return slices.ContainsFunc(as, func(at Attempt) bool { return at.Accepted })
 }
 
 func anyAcceptedAll(as []Attempt) bool {

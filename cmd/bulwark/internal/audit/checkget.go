@@ -26,7 +26,7 @@ func (a *auditor) checkGET(ctx context.Context, c candidate) error {
 			break
 		}
 	}
-	a.place(getVerdict(c, attempts, a.report.SignedIn), c.finding)
+	a.place(getVerdict(c, attempts), c.finding)
 	return nil
 }
 
@@ -57,7 +57,7 @@ func (a *auditor) forgeGET(ctx context.Context, c candidate, sc sendContext) (At
 }
 
 // getVerdict turns a GET's attempts into its finding.
-func getVerdict(c candidate, as []Attempt, signedIn bool) Finding {
+func getVerdict(c candidate, as []Attempt) Finding {
 	out := Finding{Kind: KindStateChangingGET, Method: "GET", URL: show(c.URL), Page: show(c.Page), Evidence: as}
 	last := as[len(as)-1]
 	p := c.URL.EscapedPath()
@@ -70,12 +70,13 @@ func getVerdict(c candidate, as []Attempt, signedIn bool) Finding {
 		out.Severity, out.Verdict = Medium, SameSiteOnly
 		out.Title = fmt.Sprintf("GET %s changes state; only the cookie's %s keeps other sites out", p, withheldBy(as))
 		out.Detail = fmt.Sprintf("With the session cookie attached it was answered %d, and %s. A same-site attacker (a subdomain) or an older browser gets past SameSite. Change state only on POST, with a token.", last.Status, last.Changed)
-	case !signedIn && last.Accepted:
+	case anyAccepted(as):
 		out.Severity, out.Verdict = Low, Unconfirmed
-		out.Title = fmt.Sprintf("GET %s was answered %d; with no session the audit could not see what it does", p, last.Status)
+		out.Title = fmt.Sprintf("GET %s was answered %d from another site, and no change showed", p, last.Status)
+		out.Detail = "The audit saw no change on the page it was found on or in the session; its effect may show elsewhere. Check it by hand, and answer state-changing requests only on POST, with a token."
 	default:
 		out.Severity, out.Verdict = Info, Protected
-		out.Title = fmt.Sprintf("forged GETs of %s changed nothing the audit could see", p)
+		out.Title = fmt.Sprintf("forged GETs of %s were refused", p)
 		out.Detail = fmt.Sprintf("Tried as %d cross-site request(s); the last was answered %d.", len(as), last.Status)
 	}
 	return out

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"path"
+	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -20,7 +23,29 @@ type candidate struct {
 	Page *url.URL
 	// finding is the index of its passive finding, -1 if none.
 	finding int
+	// More counts the other URLs of the same route.
+	More int
 }
+
+// idSegment is a path segment that names one record: a number, a UUID, a
+// long hex or random-looking string.
+var idSegment = regexp.MustCompile(`^([0-9]+|[0-9a-fA-F-]{16,}|[A-Za-z0-9_-]{20,})$`)
+
+// route is a URL with its record IDs and query values taken out.
+func route(u *url.URL) string {
+	segs := strings.Split(u.EscapedPath(), "/")
+	for i, s := range segs {
+		if idSegment.MatchString(s) {
+			segs[i] = ":id"
+		}
+	}
+	q := u.Query()
+	keys := slices.Sorted(maps.Keys(q))
+	return u.Scheme + "://" + u.Host + strings.Join(segs, "/") + "?" + strings.Join(keys, "&")
+}
+
+// errRead: the page was read already, under another URL.
+var errRead = errors.New("read already")
 
 // skipExt are file types the crawl does not fetch: they are not pages.
 var skipExt = map[string]bool{
@@ -50,7 +75,7 @@ func (a *auditor) crawl(ctx context.Context) error {
 	unread := 0
 	for len(queue) > 0 {
 		if ctx.Err() != nil {
-			a.note("crawl stopped: %v, after %d pages", context.Cause(ctx), len(a.pages))
+			a.incomplete("crawl stopped: %v, after %d pages", context.Cause(ctx), len(a.pages))
 			return nil
 		}
 		q := queue[0]
@@ -62,6 +87,9 @@ func (a *auditor) crawl(ctx context.Context) error {
 			}
 			if errors.Is(err, ErrRateLimited) {
 				return err
+			}
+			if errors.Is(err, errRead) {
+				continue
 			}
 			a.report.Skipped = append(a.report.Skipped, Skip{URL: show(q.u), Reason: err.Error()})
 			continue
@@ -95,6 +123,9 @@ func (a *auditor) visit(ctx context.Context, u *url.URL, depth int) (*visit, err
 	if err := readable(resp, a.cfg.MaxBody); err != nil {
 		return nil, err
 	}
+	if slices.ContainsFunc(a.pages, func(v *visit) bool { return v.page.URL.String() == resp.URL.String() }) {
+		return nil, errRead // a redirect to a page already read
+	}
 	v := &visit{page: parsePage(resp.URL, resp.Body), resp: resp, depth: depth}
 	resp.Body = nil // read; what the checks need is in v.page and the headers
 	a.pages = append(a.pages, v)
@@ -125,11 +156,16 @@ func (a *auditor) offerCandidate(u *url.URL, label, from string, pg *url.URL) bo
 	return true
 }
 
+// addCandidate records c, once per route: /rows/1/delete and
+// /rows/2/delete are one target, checked once.
 func (a *auditor) addCandidate(c candidate) {
-	key := c.URL.String()
+	key := route(c.URL)
 	if i, ok := a.candidateAt[key]; ok {
-		if a.candidates[i].From == "POST form" && c.From != "POST form" {
-			a.candidates[i] = c // a link to it is what a passive finding is about
+		old := &a.candidates[i]
+		old.More++
+		if old.From == "POST form" && c.From != "POST form" {
+			c.More = old.More
+			*old = c // a link to it is what a passive finding is about
 		}
 		return
 	}

@@ -123,6 +123,10 @@ type Report struct {
 	Active   bool     `json:"active"`
 	SignedIn bool     `json:"signed_in"`
 	Pages    []string `json:"pages"`
+	// Complete is false when the audit stopped before it had read or
+	// checked everything within its bounds (the time limit, a session it
+	// could not restore, a target it could not judge): see the notes.
+	Complete bool `json:"complete"`
 	// Requests counts every request the audit sent.
 	Requests int       `json:"requests"`
 	Skipped  []Skip    `json:"skipped,omitempty"`

@@ -40,7 +40,9 @@ func crossSite(ctx sendContext, fetchMetadata bool) http.Header {
 		h.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
 		h.Set("Sec-Fetch-Mode", "navigate")
 		h.Set("Sec-Fetch-Dest", "document")
-		h.Set("Sec-Fetch-User", "?1")
+		if ctx == crossSiteLink {
+			h.Set("Sec-Fetch-User", "?1") // a click; an auto-submitted form sends none
+		}
 	}
 	h.Set("Sec-Fetch-Site", "cross-site")
 	if !fetchMetadata {
@@ -99,7 +101,7 @@ func (a *auditor) forge(ctx context.Context, fg forgery, w *watch) (Attempt, err
 	}
 	att.Status = resp.Status
 	att.Accepted = !a.refused(resp) && resp.Status < 500
-	deleted := deletedCookie(resp.Header, cookies)
+	deleted := deletedCookie(resp.Header, a.sessionCookies(cookies))
 	a.jar.updateFrom(fg.url, resp.Header, fg.ctx)
 	att.Changed, err = a.whatChanged(ctx, resp, deleted, w)
 	if err != nil {
@@ -168,6 +170,18 @@ func (a *auditor) markerPages(resp *response, w *watch) []*url.URL {
 	out := []*url.URL{w.snap.url}
 	if loc := resp.location(); loc != nil && a.c.sameOrigin(loc) && loc.String() != w.snap.url.String() {
 		out = append(out, loc)
+	}
+	return out
+}
+
+// sessionCookies keeps the cookies that carry the session: given with
+// -cookie, set by the login, or named like a session.
+func (a *auditor) sessionCookies(cs []*http.Cookie) []*http.Cookie {
+	var out []*http.Cookie
+	for _, c := range cs {
+		if sc := a.cookies[c.Name]; a.jar.given[c.Name] || (sc != nil && a.sessionish(sc)) {
+			out = append(out, c)
+		}
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -67,6 +68,10 @@ func (a *auditor) useCookie(ctx context.Context) error {
 			ck = &c
 		} else {
 			a.jar.given[g.Name] = true
+			a.note("the cookie %q from -cookie: the site did not set it to an anonymous visitor, so its SameSite is unknown; the audit attaches it as a browser attaches a cookie without SameSite (Firefox and Safari: to every request), which may rate a target worse than the browser would", g.Name)
+		}
+		if sc := a.cookies[g.Name]; sc != nil {
+			sc.login = true // the session's cookie
 		}
 		a.jar.cookies = append(a.jar.cookies, ck)
 	}
@@ -76,7 +81,8 @@ func (a *auditor) useCookie(ctx context.Context) error {
 // loginInto signs in through the login form, keeping the session in j.
 func (a *auditor) loginInto(ctx context.Context, j *jar) error {
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrLogin, redact(fmt.Sprintf(format, args...), a.cfg.Password))
+		msg := queryRE.ReplaceAllString(fmt.Sprintf(format, args...), "?…") // a GET login's URLs carry the password
+		return fmt.Errorf("%w: %s", ErrLogin, redact(msg, a.cfg.Password))
 	}
 	resp, err := a.c.get(ctx, a.login, j, navigate(nil))
 	if err != nil {
@@ -118,10 +124,18 @@ func (a *auditor) loginInto(ctx context.Context, j *jar) error {
 			return fail("%v", err)
 		}
 	}
-	if next.isHTML() && loginForm(parsePage(next.URL, next.Body)) != nil {
-		return fail("the site showed a login form again: wrong user name or password (-user, -password-env)?")
+	if again := loginFormOf(next); again != nil && again.key() == f.key() {
+		return fail("the site showed its login form again: wrong user name or password (-user, -password-env)?")
 	}
 	return nil
+}
+
+// loginFormOf is the login form of an HTML answer, or nil.
+func loginFormOf(r *response) *form {
+	if !r.isHTML() {
+		return nil
+	}
+	return loginForm(parsePage(r.URL, r.Body))
 }
 
 // loginForm is the page's first form with a password field.
@@ -183,6 +197,9 @@ func formRequest(f *form, hdr http.Header, cookies []*http.Cookie, values url.Va
 	}
 	return request{Method: http.MethodPost, URL: f.Action, Header: hdr, Cookies: cookies, Form: values.Encode()}
 }
+
+// queryRE matches the query of a URL in a message.
+var queryRE = regexp.MustCompile(`\?[^\s"']*`)
 
 // redact removes a secret from a message, as written and URL-escaped.
 func redact(msg, secret string) string {

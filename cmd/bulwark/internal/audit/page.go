@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"net/url"
 	"strings"
 
@@ -38,6 +39,9 @@ type form struct {
 	// Label is the text of its buttons (and its id and class), for
 	// telling what it does.
 	Label string
+	// HTMX: it is sent by htmx (hx-post), not by the browser's own form
+	// submission.
+	HTMX bool
 }
 
 // field is one named control of a form.
@@ -119,6 +123,15 @@ func parsePage(base *url.URL, body []byte) *page {
 		case html.StartTagToken, html.SelfClosingTagToken:
 			tok := z.Token()
 			a := attrs(tok)
+			if isTokenName(a["hx-headers"]) || strings.Contains(strings.ToLower(a["hx-headers"]), "csrf") {
+				p.TokenMeta = true // htmx sends a token header
+			}
+			if hx, ok := a["hx-post"]; ok && tok.DataAtom != atom.Form && len(p.Forms) < maxForms {
+				// An htmx element that POSTs: a form without fields of its own.
+				if u := resolve(base, cmp.Or(strings.TrimSpace(hx), p.URL.String())); u != nil {
+					p.Forms = append(p.Forms, &form{Method: "POST", Action: u, Label: appendCapped("", a["id"]+" "+a["class"]), HTMX: true})
+				}
+			}
 			switch tok.DataAtom {
 			case atom.Script, atom.Style, atom.Template, atom.Noscript:
 				if tt == html.StartTagToken {
@@ -243,6 +256,13 @@ func newForm(base, doc *url.URL, a map[string]string) *form {
 	if act, ok := a["action"]; ok && strings.TrimSpace(act) != "" {
 		f.Action = resolve(base, act)
 	}
+	if hx, ok := a["hx-post"]; ok {
+		// htmx submits the form's fields, urlencoded, by POST to hx-post.
+		f.Method, f.HTMX = "POST", true
+		if strings.TrimSpace(hx) != "" {
+			f.Action = resolve(base, hx)
+		}
+	}
 	f.Label = appendCapped("", a["id"]+" "+a["class"]+" "+a["name"])
 	return f
 }
@@ -301,3 +321,4 @@ func isBlock(a atom.Atom) bool {
 	}
 	return false
 }
+

@@ -135,8 +135,12 @@ func (a *auditor) passiveLinks() {
 		if c.From == "POST form" {
 			continue // a POST form is how it should be; -active tries GET on it
 		}
+		more := ""
+		if c.More > 0 {
+			more = fmt.Sprintf(" (and %d more of the same route)", c.More)
+		}
 		c.finding = a.add(Finding{Severity: Medium, Kind: KindStateChangingGET, Method: "GET", URL: show(c.URL), Page: show(c.Page),
-			Title:  fmt.Sprintf("%s to a state-changing-looking URL (%q), unconfirmed", c.From, c.Word),
+			Title:  fmt.Sprintf("%s to a state-changing-looking URL (%q)%s, unconfirmed", c.From, c.Word, more),
 			Detail: "A GET that changes state can be forged by any page with an <img> or a link. Make it a POST form with a token; -active tests whether it changes state."})
 	}
 	seen := map[string]bool{}

@@ -128,11 +128,14 @@ func describeDiff(gone, added []string) string {
 	return strings.Join(parts, "; ")
 }
 
-// minString picks one element deterministically.
+// minString picks one element deterministically: the longest (the most
+// telling), the first in order among those.
 func minString(ss []string) string {
 	m := ss[0]
 	for _, s := range ss[1:] {
-		m = min(m, s)
+		if len(s) > len(m) || (len(s) == len(m) && s < m) {
+			m = s
+		}
 	}
 	return m
 }

@@ -21,7 +21,11 @@ func WriteText(w io.Writer, r *Report) {
 	if r.SignedIn {
 		session = "signed in"
 	}
-	fmt.Fprintf(w, "bulwark audit %s\n%s, %s; %d pages read, %d requests sent\n\n", r.Target, mode, session, len(r.Pages), r.Requests)
+	fmt.Fprintf(w, "bulwark audit %s\n%s, %s; %d pages read, %d requests sent\n", r.Target, mode, session, len(r.Pages), r.Requests)
+	if !r.Complete {
+		fmt.Fprintf(w, "INCOMPLETE: the audit stopped before it checked everything (see the notes below)\n")
+	}
+	fmt.Fprintln(w)
 	if len(r.Findings) == 0 {
 		fmt.Fprintf(w, "No findings.\n")
 	}
@@ -29,10 +33,10 @@ func WriteText(w io.Writer, r *Report) {
 		writeFinding(w, f)
 	}
 	fmt.Fprintf(w, "Summary: %d high, %d medium, %d low, %d info", r.Count(High), r.Count(Medium), r.Count(Low), r.Count(Info))
-	if len(r.Protected) > 0 {
-		fmt.Fprintf(w, "; %d more targets checked and protected", len(r.Protected))
-	}
 	fmt.Fprintln(w, ".")
+	for _, f := range r.Protected {
+		fmt.Fprintf(w, "protected: %s %s (%s)\n", f.Method, f.URL, countOf(len(f.Evidence), "forged request"))
+	}
 	for _, s := range r.Skipped {
 		fmt.Fprintf(w, "skipped %s: %s\n", s.URL, s.Reason)
 	}
@@ -133,4 +137,12 @@ func printables(ss []string) []string {
 		out = append(out, Printable(s))
 	}
 	return out
+}
+
+// countOf is "1 thing" or "n things".
+func countOf(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -17,8 +17,15 @@ var changingWords = map[string]bool{
 	"erase": true, "ban": true, "wipe": true, "trash": true, "kick": true,
 	"unfollow": true, "vote": true, "rm": true, "del": true, "cancel": true, "subscribe": true,
 	"follow": true, "buy": true, "purchase": true, "pay": true, "checkout": true, "unlink": true,
-	"suspend": true, "terminate": true, "drop": true,
+	"suspend": true, "terminate": true, "drop": true, "add": true, "like": true, "unlike": true,
+	"toggle": true, "archive": true, "unarchive": true, "close": true, "accept": true, "decline": true,
+	"confirm": true, "restart": true, "publish": true, "unpublish": true, "unsub": true, "block": true,
+	"unblock": true, "reset": true, "mark": true, "flag": true, "star": true, "unstar": true,
+	"pin": true, "unpin": true, "enable": true, "kill": true, "stop": true, "retry": true,
 }
+
+// strongVerbs are found inside longer words too ("deleteall", "logoutnow").
+var strongVerbs = []string{"logout", "signout", "logoff", "delete", "remove", "destroy", "unsubscribe"}
 
 // pairs are two words that mean one changing word.
 var pairs = map[[2]string]string{{"log", "out"}: "logout", {"sign", "out"}: "signout", {"log", "off"}: "logoff"}
@@ -56,6 +63,12 @@ func firstChangingWord(s string) string {
 		if changingWords[w] {
 			return w
 		}
+		for _, v := range strongVerbs {
+			// "deleteall", not "deleted" (a list of what was deleted).
+			if i := strings.Index(w, v); i >= 0 && !pastTense(w[i+len(v):]) {
+				return v
+			}
+		}
 	}
 	return ""
 }
@@ -86,6 +99,10 @@ func flushWord(out []string, cur []rune) []string {
 		out = append(out, string(cur))
 	}
 	return out
+}
+
+func pastTense(rest string) bool {
+	return strings.HasPrefix(rest, "d") || strings.HasPrefix(rest, "ed")
 }
 
 // endsSession reports whether the word is one of logging out.
