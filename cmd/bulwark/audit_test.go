@@ -237,3 +237,20 @@ func TestAuditCLIMaxDepthZero(t *testing.T) {
 		t.Errorf("/a fetched %d times with -max-depth 0", n)
 	}
 }
+
+// TestAuditCLIIncomplete: an audit cut short by -timeout says so and
+// exits 3 although it found nothing, so that CI does not pass it.
+func TestAuditCLIIncomplete(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<a href="/slow">slow</a>`)
+	})
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	r := runCLI(t, "", "audit", srv.URL, "-q", "-timeout", "1s", "-rate", "1000")
+	if r.code != exitNoAudit || !strings.Contains(r.stdout, "INCOMPLETE") || !strings.Contains(r.stderr, "incomplete") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 3 and INCOMPLETE", r.code, r.stdout, r.stderr)
+	}
+}

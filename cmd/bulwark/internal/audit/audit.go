@@ -81,6 +81,8 @@ type auditor struct {
 	// cookies are the distinct Set-Cookie lines seen, by cookie name.
 	cookies     map[string]*seenCookie
 	cookieOrder []string
+	// given are the names of the cookies from -cookie.
+	given []string
 }
 
 // visit is one crawled page.

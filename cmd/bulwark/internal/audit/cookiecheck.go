@@ -19,22 +19,40 @@ func (a *auditor) recordCookie(u *url.URL, line string) {
 	a.cookieOrder = append(a.cookieOrder, ck.Name)
 }
 
-// sessionish reports whether a cookie looks like it carries a session:
-// by its name, or because the login's answer set it.
+// sessionish reports whether a cookie the site set looks like it
+// carries a session: by its name, or because the login's answer set it.
 func (a *auditor) sessionish(sc *seenCookie) bool {
-	n := strings.ToLower(sc.cookie.Name)
-	if isTokenName(n) && !strings.Contains(n, "sess") {
-		return false // a CSRF cookie: scripts may need to read it
-	}
-	if sc.login {
+	return !csrfCookie(sc.cookie.Name) && (sc.login || sessionName(sc.cookie.Name))
+}
+
+// isSession reports whether the cookie of that name carries the session:
+// sessionish, or given with -cookie (all of those, when none is named
+// like a session).
+func (a *auditor) isSession(name string) bool {
+	if sc := a.cookies[name]; sc != nil && a.sessionish(sc) {
 		return true
 	}
+	if !slices.Contains(a.given, name) || csrfCookie(name) {
+		return false
+	}
+	return sessionName(name) || !slices.ContainsFunc(a.given, sessionName)
+}
+
+// csrfCookie: a CSRF cookie, which scripts may need to read.
+func csrfCookie(name string) bool {
+	n := strings.ToLower(name)
+	return isTokenName(n) && !strings.Contains(n, "sess")
+}
+
+// sessionName reports whether a cookie's name says it holds a session.
+func sessionName(name string) bool {
+	n := strings.ToLower(name)
 	for _, w := range []string{"sess", "sid", "auth", "login", "remember", "jwt", "identity", "user", "token"} {
 		if strings.Contains(n, w) {
 			return true
 		}
 	}
-	return strings.HasPrefix(sc.cookie.Name, "__Host-") || strings.HasPrefix(sc.cookie.Name, "__Secure-")
+	return strings.HasPrefix(name, "__Host-") || strings.HasPrefix(name, "__Secure-")
 }
 
 // passiveCookies checks each session cookie's attributes.

@@ -24,11 +24,9 @@ const (
 // jar keeps one origin's cookies with their attributes, as a browser would.
 type jar struct {
 	cookies []*http.Cookie
-	// given names the cookies from -cookie, whose attributes are unknown.
-	given map[string]bool
 }
 
-func newJar() *jar { return &jar{given: map[string]bool{}} }
+func newJar() *jar { return &jar{} }
 
 // update applies the Set-Cookie lines of an answer from u.
 func (j *jar) update(u *url.URL, h http.Header) {
@@ -47,7 +45,6 @@ func (j *jar) update(u *url.URL, h http.Header) {
 		if ck.MaxAge < 0 || (!ck.Expires.IsZero() && ck.Expires.Before(time.Now())) {
 			continue
 		}
-		delete(j.given, ck.Name)
 		j.cookies = append(j.cookies, ck)
 	}
 }

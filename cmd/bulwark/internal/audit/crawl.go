@@ -91,6 +91,10 @@ func (a *auditor) crawl(ctx context.Context) error {
 			if errors.Is(err, errRead) {
 				continue
 			}
+			if ctx.Err() != nil {
+				a.incomplete("crawl stopped: %v, after %d pages (%s not read)", context.Cause(ctx), len(a.pages), show(q.u))
+				return nil
+			}
 			a.report.Skipped = append(a.report.Skipped, Skip{URL: show(q.u), Reason: err.Error()})
 			continue
 		}

@@ -174,12 +174,11 @@ func (a *auditor) markerPages(resp *response, w *watch) []*url.URL {
 	return out
 }
 
-// sessionCookies keeps the cookies that carry the session: given with
-// -cookie, set by the login, or named like a session.
+// sessionCookies keeps the cookies that carry the session (isSession).
 func (a *auditor) sessionCookies(cs []*http.Cookie) []*http.Cookie {
 	var out []*http.Cookie
 	for _, c := range cs {
-		if sc := a.cookies[c.Name]; a.jar.given[c.Name] || (sc != nil && a.sessionish(sc)) {
+		if a.isSession(c.Name) {
 			out = append(out, c)
 		}
 	}

@@ -67,12 +67,9 @@ func (a *auditor) useCookie(ctx context.Context) error {
 			c.Value = g.Value
 			ck = &c
 		} else {
-			a.jar.given[g.Name] = true
 			a.note("the cookie %q from -cookie: the site did not set it to an anonymous visitor, so its SameSite is unknown; the audit attaches it as a browser attaches a cookie without SameSite (Firefox and Safari: to every request), which may rate a target worse than the browser would", g.Name)
 		}
-		if sc := a.cookies[g.Name]; sc != nil {
-			sc.login = true // the session's cookie
-		}
+		a.given = append(a.given, g.Name)
 		a.jar.cookies = append(a.jar.cookies, ck)
 	}
 	return nil

@@ -321,4 +321,3 @@ func isBlock(a atom.Atom) bool {
 	}
 	return false
 }
-

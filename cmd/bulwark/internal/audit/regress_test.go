@@ -3,6 +3,7 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -284,5 +285,154 @@ func TestGETLoginPasswordNeverPrinted(t *testing.T) {
 				t.Errorf("the error quotes the password: %v", err)
 			}
 		})
+	}
+}
+
+// TestGETAcceptedNoVisibleChange: a GET that acts where the audit does
+// not look is not called protected.
+func TestGETAcceptedNoVisibleChange(t *testing.T) {
+	s, items := newSite(), 3
+	s.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		html(w, `<a href="/items/delete?id=1">Delete item 1</a> <a href="/items">Items</a>`)
+	})
+	s.HandleFunc("GET /items", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		html(w, fmt.Sprintf("<p>%d items</p>", items))
+	})
+	s.HandleFunc("GET /items/delete", func(w http.ResponseWriter, r *http.Request) {
+		if alice(r) {
+			s.mu.Lock()
+			items--
+			s.mu.Unlock()
+		}
+		html(w, "<p>Done.</p>")
+	})
+	r, _ := auditSite(t, s)
+	expect(t, r, "GET", "/items/delete", audit.Unconfirmed, audit.Medium)
+}
+
+// TestSameSiteOnlyInvisible: a tokenless form held back only by a Lax
+// cookie, whose effect the audit cannot see, is not protected.
+func TestSameSiteOnlyInvisible(t *testing.T) {
+	s := newSite()
+	s.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		html(w, `<form method="post" action="/login"><input name="u"><input type="password" name="p"></form>`)
+	})
+	s.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "alice", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	s.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if !alice(r) {
+			html(w, `<a href="/login">Log in</a>`)
+			return
+		}
+		html(w, `<form method="post" action="/notes"><input name="body"></form>`)
+	})
+	s.HandleFunc("POST /notes", func(w http.ResponseWriter, r *http.Request) {
+		if !alice(r) {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		http.Redirect(w, r, "/", http.StatusSeeOther) // saved somewhere the audit never sees
+	})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	r, err := audit.Run(context.Background(), audit.Config{Target: srv.URL, Login: "/login", User: "u", Password: "p", Active: true, Rate: 1e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, r, "POST", "/notes", audit.Unconfirmed, audit.Medium)
+}
+
+// TestAlteredTokenDecodesOtherwise: a server that compares decoded hex
+// tokens refuses the altered one, whatever its case.
+func TestAlteredTokenDecodesOtherwise(t *testing.T) {
+	const tok = "9f3a1c77e0b24d5e9f3a1c77e0b24d1a" // alice's; a stranger gets another
+	s := newSite()
+	s.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		t := "0000000000000000000000000000000a"
+		if alice(r) {
+			t = tok
+		}
+		html(w, `<form method="post" action="/notes"><input type="hidden" name="csrf_token" value="`+t+`"><input name="body"></form>`)
+	})
+	s.HandleFunc("POST /notes", func(w http.ResponseWriter, r *http.Request) {
+		got, err1 := hex.DecodeString(strings.ToLower(r.PostFormValue("csrf_token")))
+		want, _ := hex.DecodeString(tok)
+		if err1 != nil || !bytes.Equal(got, want) {
+			http.Error(w, "bad token", http.StatusForbidden)
+			return
+		}
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	r, _ := auditSite(t, s)
+	expect(t, r, "POST", "/notes", audit.Protected, audit.Info)
+}
+
+// TestOtherCookieDeletedIsNoLogout: a refusal that clears a flash cookie
+// has not ended the session.
+func TestOtherCookieDeletedIsNoLogout(t *testing.T) {
+	s := newSite()
+	s.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		html(w, `<form method="post" action="/notes"><input type="hidden" name="csrf_token" value="q8Zr2LmX0vTb7sYw4KcN1pJd"><input name="body"></form>`)
+	})
+	s.HandleFunc("POST /notes", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "flash", Value: "", Path: "/", MaxAge: -1})
+		http.Error(w, "bad token", http.StatusForbidden)
+	})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	r, err := audit.Run(context.Background(), audit.Config{Target: srv.URL, Cookie: "sid=alice; flash=hello", Active: true, Rate: 1e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, r, "POST", "/notes", audit.Protected, audit.Info)
+}
+
+// TestHTMXForm: a tokenless htmx form (hx-post) is replayed like any
+// POST form, and found vulnerable.
+func TestHTMXForm(t *testing.T) {
+	s, saved := newSite(), []string{}
+	s.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		list := strings.Join(saved, "</li><li>")
+		s.mu.Unlock()
+		html(w, `<form hx-post="/notes" hx-target="#list"><input name="body"><button>Save</button></form><ul id="list"><li>`+list+`</li></ul>`)
+	})
+	s.HandleFunc("POST /notes", func(w http.ResponseWriter, r *http.Request) {
+		if alice(r) {
+			s.mu.Lock()
+			saved = append(saved, r.PostFormValue("body"))
+			s.mu.Unlock()
+		}
+		html(w, "<li>saved</li>")
+	})
+	r, _ := auditSite(t, s)
+	expect(t, r, "POST", "/notes", audit.Vulnerable, audit.High)
+}
+
+// TestOneCheckPerRoute: 300 delete links of one route are one finding and
+// at most one forged deletion.
+func TestOneCheckPerRoute(t *testing.T) {
+	s, deleted := newSite(), 0
+	var links strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&links, `<a href="/rows/%d/delete">x</a>`, i)
+	}
+	s.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { html(w, links.String()) })
+	s.HandleFunc("GET /rows/{id}/delete", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		deleted++
+		s.mu.Unlock()
+		html(w, "<p>gone</p>")
+	})
+	r, _ := auditSite(t, s)
+	if n := countKind(r, audit.KindStateChangingGET); n != 1 {
+		t.Errorf("%d findings for one route, want 1", n)
+	}
+	if deleted > 3 {
+		t.Errorf("%d forged deletions, want at most the 3 tries of one URL", deleted)
 	}
 }

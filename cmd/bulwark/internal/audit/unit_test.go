@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"net/url"
@@ -557,5 +559,43 @@ func TestUnitRetryAfter(t *testing.T) {
 		if got := retryAfter(tt.v); got != tt.want {
 			t.Errorf("retryAfter(%q) = %v, want %v", tt.v, got, tt.want)
 		}
+	}
+}
+
+// TestUnitAlterDecodesOtherwise: an altered token is another token once
+// decoded, as hex (any case) or base64 (padding bits aside).
+func TestUnitAlterDecodesOtherwise(t *testing.T) {
+	for _, tok := range []string{"9f3a1c77e0b24d5e9f3a1c77e0b24d1a", "9F3A1C77E0B24D5E", "q8Zr2LmX0vTb7sYw4KcN1pJdB", "aaaa-bbbb-9999", "x"} {
+		alt := alter(tok)
+		if alt == tok || len(alt) != len(tok) {
+			t.Errorf("alter(%q) = %q", tok, alt)
+		}
+		if a, err := hex.DecodeString(strings.ToLower(alt)); err == nil {
+			if b, _ := hex.DecodeString(strings.ToLower(tok)); bytes.Equal(a, b) {
+				t.Errorf("alter(%q) = %q decodes to the same hex", tok, alt)
+			}
+		}
+		if a, err := base64.RawURLEncoding.DecodeString(alt); err == nil {
+			if b, _ := base64.RawURLEncoding.DecodeString(tok); bytes.Equal(a, b) {
+				t.Errorf("alter(%q) = %q decodes to the same base64", tok, alt)
+			}
+		}
+	}
+}
+
+// TestUnitHTMX: hx-post makes a form (or any element) a POST target, and
+// a token in hx-headers counts as one sent by script.
+func TestUnitHTMX(t *testing.T) {
+	p := parsePage(mustURL(t, "http://example.com/notes"), []byte(`<body hx-headers='{"X-CSRF-Token": "abc"}'>
+<form hx-post="/notes/add"><input name="body"></form>
+<button hx-post="/notes/5/pin">Pin</button>`))
+	if len(p.Forms) != 2 || p.Forms[0].Method != "POST" || p.Forms[0].Action.Path != "/notes/add" || p.Forms[0].field("body") == nil {
+		t.Fatalf("forms %+v", p.Forms)
+	}
+	if p.Forms[1].Method != "POST" || p.Forms[1].Action.Path != "/notes/5/pin" {
+		t.Errorf("the button's form %+v", p.Forms[1])
+	}
+	if !p.TokenMeta {
+		t.Error("the hx-headers token is not seen")
 	}
 }
