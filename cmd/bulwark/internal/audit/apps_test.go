@@ -131,6 +131,9 @@ func TestDemoUnsafe(t *testing.T) {
 	expect(t, r, "GET", "/logout", audit.Vulnerable, audit.High)
 	expect(t, r, "POST", "/notes", audit.Vulnerable, audit.High)
 	expect(t, r, "POST", "/login", audit.Vulnerable, audit.Medium)
+	if f, _ := find(r, "GET", "/logout"); strings.Contains(f.Detail, "more of the same route") {
+		t.Errorf("one URL seen on several pages counts as several: %s", f.Detail)
+	}
 	notes, err := d.Notes(context.Background(), demo.DemoUsername)
 	if err != nil {
 		t.Fatal(err)

@@ -75,7 +75,8 @@ type auditor struct {
 	loginView *visit
 	// candidates are the GETs that look state-changing.
 	candidates  []candidate
-	candidateAt map[string]int // index in candidates by URL
+	candidateAt map[string]int             // index in candidates by route
+	routeURLs   map[string]map[string]bool // the candidates' URLs by route
 	// forms are the distinct POST forms.
 	forms []*formTarget
 	// cookies are the distinct Set-Cookie lines seen, by cookie name.
@@ -130,7 +131,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer cancel()
 	origin := &url.URL{Scheme: start.Scheme, Host: start.Host}
 	a := &auditor{
-		cfg: cfg, start: start, jar: newJar(), cookies: map[string]*seenCookie{}, candidateAt: map[string]int{},
+		cfg: cfg, start: start, jar: newJar(), cookies: map[string]*seenCookie{}, candidateAt: map[string]int{}, routeURLs: map[string]map[string]bool{},
 		c:      newClient(origin, cfg.Rate, cfg.MaxBody, cfg.RequestTimeout),
 		report: &Report{Target: show(start), Active: cfg.Active, Complete: true, Findings: []Finding{}},
 	}

@@ -164,15 +164,19 @@ func (a *auditor) offerCandidate(u *url.URL, label, from string, pg *url.URL) bo
 // /rows/2/delete are one target, checked once.
 func (a *auditor) addCandidate(c candidate) {
 	key := route(c.URL)
-	if i, ok := a.candidateAt[key]; ok {
-		old := &a.candidates[i]
-		old.More++
-		if old.From == "POST form" && c.From != "POST form" {
-			c.More = old.More
-			*old = c // a link to it is what a passive finding is about
-		}
-		return
+	if a.routeURLs[key] == nil {
+		a.routeURLs[key] = map[string]bool{}
 	}
-	a.candidateAt[key] = len(a.candidates)
-	a.candidates = append(a.candidates, c)
+	a.routeURLs[key][c.URL.String()] = true
+	c.More = len(a.routeURLs[key]) - 1
+	i, ok := a.candidateAt[key]
+	switch {
+	case !ok:
+		a.candidateAt[key] = len(a.candidates)
+		a.candidates = append(a.candidates, c)
+	case a.candidates[i].From == "POST form" && c.From != "POST form":
+		a.candidates[i] = c // a link to it is what a passive finding is about
+	default:
+		a.candidates[i].More = c.More
+	}
 }

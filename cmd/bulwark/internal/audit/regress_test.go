@@ -432,6 +432,11 @@ func TestOneCheckPerRoute(t *testing.T) {
 	if n := countKind(r, audit.KindStateChangingGET); n != 1 {
 		t.Errorf("%d findings for one route, want 1", n)
 	}
+	for _, f := range r.Findings {
+		if f.Kind == audit.KindStateChangingGET && !strings.Contains(f.Detail+f.Title, "and 299 more of the same route") {
+			t.Errorf("the finding does not count the route's other URLs: %s %s", f.Title, f.Detail)
+		}
+	}
 	if deleted > 3 {
 		t.Errorf("%d forged deletions, want at most the 3 tries of one URL", deleted)
 	}
