@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -68,7 +69,7 @@ staging copy. HTTPS is verified against the system's CAs; for a
 development CA, SSL_CERT_FILE=ca.pem adds it.
 
 Exit status: 0 no finding at or above -fail-on; 1 findings at or above
--fail-on; 2 usage error; 3 the audit could not run (unreachable host, TLS
+-fail-on (even if the audit did not finish); 2 usage error; 3 the audit could not run (unreachable host, TLS
 error, redirect loop or off-origin redirect at the start, a start page that
 is not HTML, a failed login, a site that keeps answering 429) or did not
 finish (the time limit, a session it could not restore: the report says so).
@@ -143,10 +144,13 @@ func (e *env) audit(args []string) int {
 
 	var html *os.File
 	if *htmlFile != "" {
-		// Created first: a path that cannot be written fails now, not after the audit.
-		if html, err = os.Create(*htmlFile); err != nil {
+		// A temporary file beside it, created first: a path that cannot be
+		// written fails now, not after the audit, and a failed audit
+		// leaves an earlier report in place.
+		if html, err = os.CreateTemp(filepath.Dir(*htmlFile), ".bulwark-audit-*.html"); err != nil {
 			return e.usagef("audit: -html: %v", err)
 		}
+		defer os.Remove(html.Name()) // a no-op once renamed
 		defer html.Close()
 	}
 	report, err := audit.Run(e.ctx, cfg)
@@ -158,7 +162,7 @@ func (e *env) audit(args []string) int {
 		return exitNoAudit
 	}
 	if html != nil {
-		if err := writeHTMLReport(html, report); err != nil {
+		if err := writeHTMLReport(html, *htmlFile, report); err != nil {
 			fmt.Fprintf(e.stderr, "bulwark: audit: -html: %v\n", err)
 			return exitNoAudit
 		}
@@ -237,10 +241,16 @@ func progressLine(w io.Writer) func(pages, requests int) {
 	}
 }
 
-// writeHTMLReport writes the HTML report to f and closes it.
-func writeHTMLReport(f *os.File, r *audit.Report) error {
+// writeHTMLReport writes the HTML report to f, then puts it at path.
+func writeHTMLReport(f *os.File, path string, r *audit.Report) error {
 	if err := audit.WriteHTML(f, r); err != nil {
 		return err
 	}
-	return f.Close()
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

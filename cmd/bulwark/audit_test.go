@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -252,5 +254,26 @@ func TestAuditCLIIncomplete(t *testing.T) {
 	r := runCLI(t, "", "audit", srv.URL, "-q", "-timeout", "1s", "-rate", "1000")
 	if r.code != exitNoAudit || !strings.Contains(r.stdout, "INCOMPLETE") || !strings.Contains(r.stderr, "incomplete") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 3 and INCOMPLETE", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestAuditCLIHTML: -html writes the report; an audit that cannot run
+// leaves the earlier report in place and no temporary file behind.
+func TestAuditCLIHTML(t *testing.T) {
+	srv, _, _ := logoutSite(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.html")
+	r := runCLI(t, "", "audit", srv.URL, "-q", "-rate", "1000", "-html", path)
+	page, err := os.ReadFile(path)
+	if r.code != exitFindings || err != nil || !strings.Contains(string(page), "state-changing") {
+		t.Fatalf("exit %d, read %v, report %.200q", r.code, err, page)
+	}
+	if r := runCLI(t, "", "audit", refusedURL(t), "-q", "-html", path); r.code != exitNoAudit {
+		t.Errorf("unreachable: exit %d, want 3", r.code)
+	}
+	again, _ := os.ReadFile(path)
+	entries, _ := os.ReadDir(dir)
+	if string(again) != string(page) || len(entries) != 1 {
+		t.Errorf("a failed audit changed the report or left files: %d entries", len(entries))
 	}
 }

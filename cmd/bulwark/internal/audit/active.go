@@ -8,25 +8,26 @@ import (
 )
 
 // active forges requests against every POST form and every GET that
-// looks state-changing, and turns what they did into verdicts. Checks
-// that may end the session run last.
+// looks state-changing, and turns what they did into verdicts. The
+// checks that may end the session (logout) run last, forms and GETs alike.
 func (a *auditor) active(ctx context.Context) error {
 	if !a.report.SignedIn {
 		a.note("no session (-login or -cookie): the forged requests carry no session cookie, so they show only changes that need no sign-in")
 	}
-	forms := slices.Clone(a.forms)
-	slices.SortStableFunc(forms, func(x, y *formTarget) int {
-		return boolCmp(endsSession(changingWord(x.form.Action, x.form.Label)), endsSession(changingWord(y.form.Action, y.form.Label)))
-	})
-	gets := slices.Clone(a.candidates)
-	slices.SortStableFunc(gets, func(x, y candidate) int { return boolCmp(endsSession(x.Word), endsSession(y.Word)) })
-	for _, t := range forms {
-		if err := a.checkForm(ctx, t); err != nil {
-			return err
-		}
+	type check struct {
+		ends bool // it may end the session
+		run  func() error
 	}
-	for _, c := range gets {
-		if err := a.checkGET(ctx, c); err != nil {
+	var checks []check
+	for _, t := range a.forms {
+		checks = append(checks, check{endsSession(changingWord(t.form.Action, t.form.Label)), func() error { return a.checkForm(ctx, t) }})
+	}
+	for _, c := range a.candidates {
+		checks = append(checks, check{endsSession(c.Word), func() error { return a.checkGET(ctx, c) }})
+	}
+	slices.SortStableFunc(checks, func(x, y check) int { return boolCmp(x.ends, y.ends) })
+	for _, c := range checks {
+		if err := c.run(); err != nil {
 			return err
 		}
 	}
@@ -110,7 +111,9 @@ func (a *auditor) place(f Finding, passive int) {
 	case passive >= 0:
 		old := a.report.Findings[passive]
 		if f.Verdict == Unconfirmed {
-			f.Severity = max(f.Severity, old.Severity) // not refuted
+			// Not refuted: taken, with no visible effect (a GET that
+			// answers with a confirmation form is Protected instead).
+			f.Severity = max(f.Severity, old.Severity)
 		}
 		f.Detail += " (Passive check: " + old.Title + ".)"
 		a.report.Findings[passive] = f

@@ -70,6 +70,10 @@ func getVerdict(c candidate, as []Attempt) Finding {
 		out.Severity, out.Verdict = Medium, SameSiteOnly
 		out.Title = fmt.Sprintf("GET %s changes state; only the cookie's %s keeps other sites out", p, withheldBy(as))
 		out.Detail = fmt.Sprintf("With the session cookie attached it was answered %d, and %s. A same-site attacker (a subdomain) or an older browser gets past SameSite. Change state only on POST, with a token.", last.Status, last.Changed)
+	case last.confirms:
+		out.Severity, out.Verdict = Info, Protected
+		out.Title = fmt.Sprintf("GET %s answers with a confirmation form", p)
+		out.Detail = fmt.Sprintf("From another site it was answered %d with a page whose POST form carries a token, and nothing changed.", last.Status)
 	case anyAccepted(as):
 		out.Severity, out.Verdict = Low, Unconfirmed
 		out.Title = fmt.Sprintf("GET %s was answered %d from another site, and no change showed", p, last.Status)

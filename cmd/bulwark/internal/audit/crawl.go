@@ -27,11 +27,13 @@ type candidate struct {
 	More int
 }
 
-// idSegment is a path segment that names one record: a number, a UUID, a
-// long hex or random-looking string.
-var idSegment = regexp.MustCompile(`^([0-9]+|[0-9a-fA-F-]{16,}|[A-Za-z0-9_-]{20,})$`)
+// idSegment is a path segment or query value that names one record: a
+// number, a UUID or long hex, a long random-looking string with digits.
+var idSegment = regexp.MustCompile(`^([0-9]+|[0-9a-fA-F-]{16,}|[A-Za-z_-]*[0-9][A-Za-z0-9_-]{19,})$`)
 
-// route is a URL with its record IDs and query values taken out.
+// route is a URL with its record IDs taken out, of path segments and of
+// query values: /rows/1/delete and /rows/2/delete are one route,
+// /admin?action=archive and /admin?action=purge two.
 func route(u *url.URL) string {
 	segs := strings.Split(u.EscapedPath(), "/")
 	for i, s := range segs {
@@ -40,8 +42,16 @@ func route(u *url.URL) string {
 		}
 	}
 	q := u.Query()
-	keys := slices.Sorted(maps.Keys(q))
-	return u.Scheme + "://" + u.Host + strings.Join(segs, "/") + "?" + strings.Join(keys, "&")
+	var params []string
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		for _, v := range q[k] {
+			if idSegment.MatchString(v) {
+				v = ":id"
+			}
+			params = append(params, k+"="+v)
+		}
+	}
+	return u.Scheme + "://" + u.Host + strings.Join(segs, "/") + "?" + strings.Join(params, "&")
 }
 
 // errRead: the page was read already, under another URL.
@@ -127,7 +137,7 @@ func (a *auditor) visit(ctx context.Context, u *url.URL, depth int) (*visit, err
 	if err := readable(resp, a.cfg.MaxBody); err != nil {
 		return nil, err
 	}
-	if slices.ContainsFunc(a.pages, func(v *visit) bool { return v.page.URL.String() == resp.URL.String() }) {
+	if resp.URL.String() != u.String() && slices.ContainsFunc(a.pages, func(v *visit) bool { return v.page.URL.String() == resp.URL.String() }) {
 		return nil, errRead // a redirect to a page already read
 	}
 	v := &visit{page: parsePage(resp.URL, resp.Body), resp: resp, depth: depth}

@@ -115,6 +115,9 @@ type Attempt struct {
 	// Changed says what changed on the server, "" for nothing.
 	Changed string `json:"changed,omitempty"`
 	Err     string `json:"error,omitempty"`
+	// confirms: the answer is a page with a POST form that carries a
+	// token, as a GET that asks "are you sure?" answers.
+	confirms bool
 }
 
 // Report is the whole audit's result.

@@ -101,6 +101,7 @@ func (a *auditor) forge(ctx context.Context, fg forgery, w *watch) (Attempt, err
 	}
 	att.Status = resp.Status
 	att.Accepted = !a.refused(resp) && resp.Status < 500
+	att.confirms = fg.method == http.MethodGet && confirmPage(resp)
 	deleted := deletedCookie(resp.Header, a.sessionCookies(cookies))
 	a.jar.updateFrom(fg.url, resp.Header, fg.ctx)
 	att.Changed, err = a.whatChanged(ctx, resp, deleted, w)
@@ -117,6 +118,20 @@ func fatal(ctx context.Context, err error) error {
 		return err
 	}
 	return nil
+}
+
+// confirmPage reports whether an answer is a page with a POST form that
+// carries a token: the confirmation a safe GET to a "delete" link shows.
+func confirmPage(resp *response) bool {
+	if !resp.isHTML() || resp.Status != http.StatusOK {
+		return false
+	}
+	for _, f := range parsePage(resp.URL, resp.Body).Forms {
+		if f.Method == http.MethodPost && f.tokenField(nil) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // refused: the server turned the request away, with a 4xx or a redirect

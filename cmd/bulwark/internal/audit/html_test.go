@@ -16,7 +16,7 @@ const xss = `<script>alert(1)</script>`
 // protected entries, notes and skips. Some of its text is hostile, as a
 // target's text can be.
 func sampleReport() *Report {
-	return &Report{
+	return &Report{Complete: true,
 		Target:   "http://shop.test/",
 		Active:   true,
 		SignedIn: true,
@@ -330,5 +330,18 @@ func TestWriteHTMLNil(t *testing.T) {
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, nil); err == nil || buf.Len() != 0 {
 		t.Errorf("WriteHTML(nil) = %v, wrote %d bytes; want an error and nothing written", err, buf.Len())
+	}
+}
+
+// TestHTMLIncomplete: an audit that stopped early says so at the top.
+func TestHTMLIncomplete(t *testing.T) {
+	for _, complete := range []bool{true, false} {
+		var b strings.Builder
+		if err := WriteHTML(&b, &Report{Target: "http://x.test/", Complete: complete}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "INCOMPLETE"); got == complete {
+			t.Errorf("complete %v: INCOMPLETE shown %v", complete, got)
+		}
 	}
 }

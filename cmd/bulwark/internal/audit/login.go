@@ -121,7 +121,7 @@ func (a *auditor) loginInto(ctx context.Context, j *jar) error {
 			return fail("%v", err)
 		}
 	}
-	if again := loginFormOf(next); again != nil && again.key() == f.key() {
+	if again := loginFormOf(next); again != nil && again.Action.Path == f.Action.Path {
 		return fail("the site showed its login form again: wrong user name or password (-user, -password-env)?")
 	}
 	return nil

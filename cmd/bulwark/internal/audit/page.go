@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -42,6 +43,8 @@ type form struct {
 	// HTMX: it is sent by htmx (hx-post), not by the browser's own form
 	// submission.
 	HTMX bool
+	// within is the form an htmx element sits in, whose fields it sends.
+	within *form
 }
 
 // field is one named control of a form.
@@ -97,6 +100,11 @@ func parsePage(base *url.URL, body []byte) *page {
 		switch tt {
 		case html.ErrorToken:
 			flush()
+			for _, f := range p.Forms {
+				if f.within != nil {
+					f.Fields = slices.Clone(f.within.Fields)
+				}
+			}
 			return p
 		case html.TextToken:
 			t := string(z.Text())
@@ -129,7 +137,8 @@ func parsePage(base *url.URL, body []byte) *page {
 			if hx, ok := a["hx-post"]; ok && tok.DataAtom != atom.Form && len(p.Forms) < maxForms {
 				// An htmx element that POSTs: a form without fields of its own.
 				if u := resolve(base, cmp.Or(strings.TrimSpace(hx), p.URL.String())); u != nil {
-					p.Forms = append(p.Forms, &form{Method: "POST", Action: u, Label: appendCapped("", a["id"]+" "+a["class"]), HTMX: true})
+					// Inside a form, htmx sends that form's fields too.
+					p.Forms = append(p.Forms, &form{Method: "POST", Action: u, Label: appendCapped("", a["id"]+" "+a["class"]), HTMX: true, within: cur})
 				}
 			}
 			switch tok.DataAtom {

@@ -441,3 +441,35 @@ func TestOneCheckPerRoute(t *testing.T) {
 		t.Errorf("%d forged deletions, want at most the 3 tries of one URL", deleted)
 	}
 }
+
+// TestConfirmationPage: a "delete" link whose GET only shows a form with
+// a token (Django's DeleteView) is protected.
+func TestConfirmationPage(t *testing.T) {
+	s := newSite()
+	s.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { html(w, `<a href="/items/5/delete">Delete</a>`) })
+	s.HandleFunc("GET /items/5/delete", func(w http.ResponseWriter, r *http.Request) {
+		html(w, `<p>Are you sure?</p><form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="q8Zr2LmX0vTb7sYw4KcN1pJd"><button>Yes</button></form>`)
+	})
+	r, _ := auditSite(t, s)
+	expect(t, r, "GET", "/items/5/delete", audit.Protected, audit.Info)
+}
+
+// TestRoutesKeepTheirActions: query values and slugs that name the action
+// keep two routes apart; only IDs merge.
+func TestRoutesKeepTheirActions(t *testing.T) {
+	s := newSite()
+	s.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		html(w, `<a href="/admin?action=clear">1</a><a href="/admin?action=purge-everything">2</a>
+<a href="/items/remove-from-favorites-now">3</a><a href="/items/delete-account-permanently">4</a>
+<a href="/rows/7/delete">5</a><a href="/rows/8/delete">6</a>`)
+	})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	r, err := audit.Run(context.Background(), audit.Config{Target: srv.URL, Rate: 1e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countKind(r, audit.KindStateChangingGET); n != 5 {
+		t.Errorf("%d state-changing GET findings, want 5 (only the two /rows/N/delete merge)", n)
+	}
+}

@@ -12,20 +12,21 @@ import (
 // changes state. Compound forms ("logout", "signout") are listed whole.
 var changingWords = map[string]bool{
 	"logout": true, "logoff": true, "signout": true, "delete": true, "remove": true,
-	"destroy": true, "unsubscribe": true, "revoke": true, "disable": true, "deactivate": true,
-	"approve": true, "reject": true, "transfer": true, "purge": true, "clear": true,
-	"erase": true, "ban": true, "wipe": true, "trash": true, "kick": true,
-	"unfollow": true, "vote": true, "rm": true, "del": true, "cancel": true, "subscribe": true,
-	"follow": true, "buy": true, "purchase": true, "pay": true, "checkout": true, "unlink": true,
-	"suspend": true, "terminate": true, "drop": true, "add": true, "like": true, "unlike": true,
-	"toggle": true, "archive": true, "unarchive": true, "close": true, "accept": true, "decline": true,
-	"confirm": true, "restart": true, "publish": true, "unpublish": true, "unsub": true, "block": true,
-	"unblock": true, "reset": true, "mark": true, "flag": true, "star": true, "unstar": true,
-	"pin": true, "unpin": true, "enable": true, "kill": true, "stop": true, "retry": true,
+	"destroy": true, "unsubscribe": true, "unsub": true, "revoke": true, "disable": true,
+	"deactivate": true, "approve": true, "reject": true, "transfer": true, "purge": true,
+	"clear": true, "erase": true, "ban": true, "wipe": true, "trash": true, "kick": true,
+	"unfollow": true, "vote": true, "rm": true, "del": true, "cancel": true, "unlink": true,
+	"suspend": true, "terminate": true, "drop": true, "toggle": true, "restart": true,
+	"block": true, "unblock": true,
 }
 
-// strongVerbs are found inside longer words too ("deleteall", "logoutnow").
+// strongVerbs also count at the start of a longer word with one of
+// objectWords after them ("deleteall", "removeitem"), which camelCase
+// splitting misses in lower-case paths.
 var strongVerbs = []string{"logout", "signout", "logoff", "delete", "remove", "destroy", "unsubscribe"}
+
+var objectWords = []string{"all", "now", "me", "it", "account", "accounts", "item", "items", "user", "users",
+	"post", "posts", "everything", "session", "sessions", "file", "files", "row", "rows", "entry", "entries"}
 
 // pairs are two words that mean one changing word.
 var pairs = map[[2]string]string{{"log", "out"}: "logout", {"sign", "out"}: "signout", {"log", "off"}: "logoff"}
@@ -64,8 +65,8 @@ func firstChangingWord(s string) string {
 			return w
 		}
 		for _, v := range strongVerbs {
-			// "deleteall", not "deleted" (a list of what was deleted).
-			if i := strings.Index(w, v); i >= 0 && !pastTense(w[i+len(v):]) {
+			// "deleteall", not "deleted", "deletes" or "deletion-policy".
+			if rest, ok := strings.CutPrefix(w, v); ok && slices.Contains(objectWords, rest) {
 				return v
 			}
 		}
@@ -99,10 +100,6 @@ func flushWord(out []string, cur []rune) []string {
 		out = append(out, string(cur))
 	}
 	return out
-}
-
-func pastTense(rest string) bool {
-	return strings.HasPrefix(rest, "d") || strings.HasPrefix(rest, "ed")
 }
 
 // endsSession reports whether the word is one of logging out.
