@@ -599,3 +599,26 @@ func TestUnitHTMX(t *testing.T) {
 		t.Error("the hx-headers token is not seen")
 	}
 }
+
+// TestUnitHTMXWithinForm: an htmx element inside a form sends the form's
+// fields, its token among them.
+func TestUnitHTMXWithinForm(t *testing.T) {
+	p := parsePage(mustURL(t, "http://example.com/items"), []byte(`<form method="post" action="/items">
+<input type="hidden" name="csrf_token" value="t0k"><button hx-post="/items/5/star">Star</button></form>`))
+	if len(p.Forms) != 2 || p.Forms[1].Action.Path != "/items/5/star" || p.Forms[1].tokenField(nil) == nil {
+		t.Fatalf("forms %+v", p.Forms)
+	}
+}
+
+// TestUnitStrongVerbs: a strong verb inside a word counts before an object
+// word only.
+func TestUnitStrongVerbs(t *testing.T) {
+	for path, want := range map[string]string{
+		"/deleteall": "delete", "/items/removeitem": "remove", "/logoutnow": "logout",
+		"/help/how-it-removes-data": "", "/deletion-policy": "", "/removed-items": "", "/destroyer": "",
+	} {
+		if got := changingWord(mustURL(t, "http://h"+path), ""); got != want {
+			t.Errorf("changingWord(%s) = %q, want %q", path, got, want)
+		}
+	}
+}
