@@ -129,18 +129,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, errTimeLimit)
 	defer cancel()
-	origin := &url.URL{Scheme: start.Scheme, Host: start.Host}
-	a := &auditor{
-		cfg: cfg, start: start, jar: newJar(), cookies: map[string]*seenCookie{}, candidateAt: map[string]int{}, routeURLs: map[string]map[string]bool{},
-		c:      newClient(origin, cfg.Rate, cfg.MaxBody, cfg.RequestTimeout),
-		report: &Report{Target: show(start), Active: cfg.Active, Complete: true, Findings: []Finding{}},
-	}
-	a.c.onCookie = a.recordCookie
-	a.c.progress = func(sent int) {
-		if cfg.Progress != nil {
-			cfg.Progress(len(a.pages), sent)
-		}
-	}
+	a := newAuditor(cfg, start)
 	if err := a.signIn(ctx); err != nil {
 		return nil, err
 	}
@@ -160,6 +149,22 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	a.report.sort()
 	a.report.Requests = a.c.sent
 	return a.report, nil
+}
+
+func newAuditor(cfg Config, start *url.URL) *auditor {
+	a := &auditor{
+		cfg: cfg, start: start, jar: newJar(),
+		c:       newClient(&url.URL{Scheme: start.Scheme, Host: start.Host}, cfg.Rate, cfg.MaxBody, cfg.RequestTimeout),
+		report:  &Report{Target: show(start), Active: cfg.Active, Complete: true, Findings: []Finding{}},
+		cookies: map[string]*seenCookie{}, candidateAt: map[string]int{}, routeURLs: map[string]map[string]bool{},
+	}
+	a.c.onCookie = a.recordCookie
+	a.c.progress = func(sent int) {
+		if cfg.Progress != nil {
+			cfg.Progress(len(a.pages), sent)
+		}
+	}
+	return a
 }
 
 var errTimeLimit = errors.New("the audit's time limit (-timeout) ran out")

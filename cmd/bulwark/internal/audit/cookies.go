@@ -144,15 +144,6 @@ func names(cs []*http.Cookie) []string {
 	return out
 }
 
-// parseCookieFlag reads -cookie "name=value; name2=value2".
-func parseCookieFlag(s string) ([]*http.Cookie, error) {
-	cs, err := http.ParseCookie(s)
-	if err != nil {
-		return nil, err
-	}
-	return cs, nil
-}
-
 // named returns the jar's cookie of that name, or nil.
 func (j *jar) named(name string) *http.Cookie {
 	for _, c := range j.cookies {

@@ -52,7 +52,7 @@ func (a *auditor) signIn(ctx context.Context) error {
 // the site's own Set-Cookie for the same names, if an anonymous visit
 // shows one; otherwise they are unknown (treated as no SameSite).
 func (a *auditor) useCookie(ctx context.Context) error {
-	given, err := parseCookieFlag(a.cfg.Cookie)
+	given, err := http.ParseCookie(a.cfg.Cookie)
 	if err != nil || len(given) == 0 {
 		return fmt.Errorf("-cookie: want name=value[; name2=value2]: %v", err)
 	}
