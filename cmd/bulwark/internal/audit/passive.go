@@ -18,14 +18,18 @@ type formTarget struct {
 	finding int
 }
 
-// key identifies a form across renders: method, action and field names.
+// key identifies a form across renders and pages: method, action path
+// and the names of the fields a user sees. A query such as ?next=/notes,
+// or a hidden field such as next, makes no other form.
 func (f *form) key() string {
 	var names []string
 	for _, fd := range f.Fields {
-		names = append(names, fd.Name)
+		if fd.Type != "hidden" {
+			names = append(names, fd.Name)
+		}
 	}
 	slices.Sort(names)
-	return f.Method + " " + f.Action.String() + " " + strings.Join(slices.Compact(names), ",")
+	return f.Method + " " + f.Action.Scheme + "://" + f.Action.Host + f.Action.EscapedPath() + " " + strings.Join(slices.Compact(names), ",")
 }
 
 // passive runs the checks that only read what the crawl saw.

@@ -473,3 +473,25 @@ func TestRoutesKeepTheirActions(t *testing.T) {
 		t.Errorf("%d state-changing GET findings, want 5 (only the two /rows/N/delete merge)", n)
 	}
 }
+
+// TestOneFormManyQueries: the login form rendered at /login and at
+// /login?next=/notes (posting to each, with its own hidden next) is one
+// form, checked once.
+func TestOneFormManyQueries(t *testing.T) {
+	s := newSite()
+	s.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		html(w, `<a href="/login">Log in</a> <a href="/login?next=/notes">Notes</a>`)
+	})
+	s.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		html(w, `<form method="post"><input type="hidden" name="next" value="`+r.URL.Query().Get("next")+`"><input name="user"><input type="password" name="pw"></form>`)
+	})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	r, err := audit.Run(context.Background(), audit.Config{Target: srv.URL, Active: true, Rate: 1e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countKind(r, audit.KindForgeableForm); n != 1 {
+		t.Errorf("%d findings for the one login form, want 1", n)
+	}
+}
