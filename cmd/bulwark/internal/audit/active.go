@@ -84,8 +84,8 @@ func (a *auditor) ready(ctx context.Context) error {
 // inconclusive ends the check of one target without a verdict: a request
 // around a forgery failed. Errors that end the audit or the active
 // checks pass through.
-func (a *auditor) inconclusive(target string, err error) error {
-	if errors.Is(err, errStopped) || fatal(context.Background(), err) != nil {
+func (a *auditor) inconclusive(ctx context.Context, target string, err error) error {
+	if errors.Is(err, errStopped) || fatal(ctx, err) != nil {
 		return err
 	}
 	a.incomplete("%s: no verdict: %v", target, err)

@@ -197,6 +197,16 @@ func navigate(referer *url.URL) http.Header {
 
 // fetchPage GETs an HTML page of the origin with the jar's cookies.
 func (a *auditor) fetchPage(ctx context.Context, u *url.URL, j *jar) (*page, error) {
+	resp, err := a.getHTML(ctx, u, j)
+	if err != nil {
+		return nil, err
+	}
+	return parsePage(resp.URL, resp.Body), nil
+}
+
+// getHTML GETs u as a same-origin navigation with j's cookies and
+// returns the answer if it is an HTML page the audit reads.
+func (a *auditor) getHTML(ctx context.Context, u *url.URL, j *jar) (*response, error) {
 	resp, err := a.c.get(ctx, u, j, navigate(a.start))
 	if err != nil {
 		return nil, err
@@ -204,7 +214,7 @@ func (a *auditor) fetchPage(ctx context.Context, u *url.URL, j *jar) (*page, err
 	if err := readable(resp, a.cfg.MaxBody); err != nil {
 		return nil, fmt.Errorf("%s: %w", show(u), err)
 	}
-	return parsePage(resp.URL, resp.Body), nil
+	return resp, nil
 }
 
 // readable says why an answer is not an HTML page the audit reads, or nil.

@@ -30,7 +30,7 @@ func (a *auditor) checkForm(ctx context.Context, t *formTarget) error {
 	for _, r := range a.replays(ctx, t) {
 		att, err := a.replayForm(ctx, t, r)
 		if err != nil {
-			return a.inconclusive("POST "+show(f.Action), err)
+			return a.inconclusive(ctx, "POST "+show(f.Action), err)
 		}
 		attempts = append(attempts, att)
 		if att.Changed != "" || att.Accepted {
@@ -40,7 +40,7 @@ func (a *auditor) checkForm(ctx context.Context, t *formTarget) error {
 	if !anyChanged(attempts) && anyWithheld(attempts) {
 		att, err := a.replayForm(ctx, t, replay{name: "cross-site form, no token, every cookie attached (as if SameSite=None)", sc: forced, fm: true, token: t.drop})
 		if err != nil {
-			return a.inconclusive("POST "+show(f.Action), err)
+			return a.inconclusive(ctx, "POST "+show(f.Action), err)
 		}
 		attempts = append(attempts, att)
 	}

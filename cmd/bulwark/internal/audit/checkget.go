@@ -19,7 +19,7 @@ func (a *auditor) checkGET(ctx context.Context, c candidate) error {
 		}
 		att, err := a.forgeGET(ctx, c, sc)
 		if err != nil {
-			return a.inconclusive("GET "+show(c.URL), err)
+			return a.inconclusive(ctx, "GET "+show(c.URL), err)
 		}
 		attempts = append(attempts, att)
 		if att.Changed != "" {

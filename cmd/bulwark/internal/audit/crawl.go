@@ -93,6 +93,9 @@ func (a *auditor) crawl(ctx context.Context) error {
 		v, err := a.visit(ctx, q.u, q.depth)
 		if err != nil {
 			if q.u == a.start {
+				if strings.Contains(err.Error(), show(a.start)) {
+					return err // it names the URL already
+				}
 				return fmt.Errorf("%s: %w", show(a.start), err)
 			}
 			if errors.Is(err, ErrRateLimited) {
@@ -130,11 +133,8 @@ func (a *auditor) crawl(ctx context.Context) error {
 
 // visit fetches and reads one page.
 func (a *auditor) visit(ctx context.Context, u *url.URL, depth int) (*visit, error) {
-	resp, err := a.c.get(ctx, u, a.jar, navigate(a.start))
+	resp, err := a.getHTML(ctx, u, a.jar)
 	if err != nil {
-		return nil, err
-	}
-	if err := readable(resp, a.cfg.MaxBody); err != nil {
 		return nil, err
 	}
 	if resp.URL.String() != u.String() && slices.ContainsFunc(a.pages, func(v *visit) bool { return v.page.URL.String() == resp.URL.String() }) {

@@ -57,6 +57,7 @@ func crossSite(ctx sendContext, fetchMetadata bool) http.Header {
 
 // watch is what a target looked like before a forgery: its page, whether
 // the session was signed in, and the marker text a forged form carries.
+// Call it after ready.
 type watch struct {
 	snap     *snapshot
 	signedIn bool
@@ -68,13 +69,8 @@ func (a *auditor) watch(ctx context.Context, pg *url.URL, marker string) (*watch
 	if err != nil {
 		return nil, err
 	}
-	w := &watch{snap: snap, marker: marker}
-	if a.report.SignedIn {
-		if w.signedIn, err = a.signedIn(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return w, nil
+	// Signed in if the audit is: ready, called just before, made sure.
+	return &watch{snap: snap, marker: marker, signedIn: a.report.SignedIn}, nil
 }
 
 // forge sends one forgery and says what it did. The error is for the
